@@ -1,0 +1,26 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "FastPerf",
+    products: [
+        .library(name: "FastPerf", targets: ["FastPerf"]),
+        .executable(name: "fastperf", targets: ["FastPerfCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // libuv: Debian's libuv1-dev ships libuv.pc (1.44.2 on Debian 12).
+        .systemLibrary(name: "CUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+        // nghttp2 1.52 (Debian 12): the ssize_t API (mem_recv / mem_send); bare until the HTTP/2 issue.
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "FastPerf", dependencies: ["CUV", "CSQLite3"]),
+        .executableTarget(
+            name: "FastPerfCLI",
+            dependencies: ["FastPerf", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "FastPerfTests", dependencies: ["FastPerf"]),
+    ]
+)

@@ -1,0 +1,44 @@
+#ifndef CUV_SHIM_H
+#define CUV_SHIM_H
+#include <uv.h>
+#include <sys/resource.h>
+/* libuv handle types begin with the uv_handle_t / uv_stream_t fields; these casts are the
+   documented way to use them as the base type. Done in C so Swift needs no pointer rebinding. */
+static inline uv_handle_t *cuv_tcp_as_handle(uv_tcp_t *t) { return (uv_handle_t *)t; }
+static inline uv_stream_t *cuv_tcp_as_stream(uv_tcp_t *t) { return (uv_stream_t *)t; }
+static inline uv_handle_t *cuv_timer_as_handle(uv_timer_t *t) { return (uv_handle_t *)t; }
+static inline uv_handle_t *cuv_async_as_handle(uv_async_t *a) { return (uv_handle_t *)a; }
+static inline uv_handle_t *cuv_stream_as_handle(uv_stream_t *s) { return (uv_handle_t *)s; }
+static inline uv_tcp_t *cuv_stream_as_tcp(uv_stream_t *s) { return (uv_tcp_t *)s; }
+static inline const struct sockaddr *cuv_sockaddr_in_as_sockaddr(const struct sockaddr_in *a) {
+    return (const struct sockaddr *)a;
+}
+static inline const struct sockaddr *cuv_sockaddr_storage_as_sockaddr(const struct sockaddr_storage *a) {
+    return (const struct sockaddr *)a;
+}
+/* Raises the soft open-files limit to the hard limit; returns the new soft limit (or -1). */
+static inline long cuv_raise_nofile_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+    if (rl.rlim_cur < rl.rlim_max) { rl.rlim_cur = rl.rlim_max; (void)setrlimit(RLIMIT_NOFILE, &rl); getrlimit(RLIMIT_NOFILE, &rl); }
+    return (long)rl.rlim_cur;
+}
+/* CPU seconds (user + system) used by the calling thread, or by the whole process. */
+static inline double cuv_thread_cpu_seconds(void) {
+    struct rusage u;
+    /* RUSAGE_THREAD is 1 on Linux; spelled out because it needs _GNU_SOURCE. */
+    if (getrusage((int)1, &u) != 0) return 0;
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + (double)u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
+}
+static inline double cuv_process_cpu_seconds(void) {
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + (double)u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
+}
+/* Peak resident set size of the process, in bytes. */
+static inline long cuv_peak_rss_bytes(void) {
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+    return u.ru_maxrss * 1024L;
+}
+#endif

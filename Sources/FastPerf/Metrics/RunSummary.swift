@@ -1,0 +1,250 @@
+import Foundation
+
+/// Collects every `RequestResult` of one run point (writer thread) and keeps the exact per-request values
+/// that the summary and the percentiles need (DESIGN.md §3: percentiles on exact, unrounded values).
+/// `add` is O(1) amortized (array appends); `summary` sorts once.
+public struct MetricsAccumulator: Sendable {
+    /// Requests added (successes and failures).
+    public private(set) var totalRequests = 0
+    /// Requests with `outcome == .ok`.
+    public private(set) var successRequests = 0
+    /// Failure count per outcome kind (never contains `.ok`).
+    public private(set) var failuresByKind: [RequestResult.Outcome: Int] = [:]
+    /// Smallest non-zero `startNanos` over all requests, ns (0 = none yet).
+    public private(set) var firstStartNanos: UInt64 = 0
+    /// Largest `completedNanos` over all requests, ns (0 = none yet).
+    public private(set) var lastCompletedNanos: UInt64 = 0
+    /// Successful requests whose prompt or completion token count is unknown.
+    public private(set) var requestsWithoutTokenCounts = 0
+
+    // Successes only. Stream/non-stream are kept apart for evalscope's "stream rows, else all rows" rule.
+    var latencySeconds: [Double] = []
+    var ttftMillisStream: [Double] = []
+    var ttftMillisNonStream: [Double] = []
+    var tpotMillisStream: [Double] = []
+    var tpotMillisNonStream: [Double] = []
+    var itlMillisStream: [Double] = []
+    var itlMillisNonStream: [Double] = []
+    var inputTokens: [Double] = []
+    var outputTokens: [Double] = []
+    var outputTokensPerSecond: [Double] = []
+    var totalTokensPerSecond: [Double] = []
+    var promptTokenSum = 0
+    var completionTokenSum = 0
+
+    /// An empty accumulator.
+    public init() {}
+
+    /// Adds one judged request. Failures count in the totals, the failure kinds and the wall window only.
+    public mutating func add(_ r: RequestResult) {
+        totalRequests += 1
+        if r.startNanos != 0 && (firstStartNanos == 0 || r.startNanos < firstStartNanos) {
+            firstStartNanos = r.startNanos
+        }
+        if r.completedNanos > lastCompletedNanos { lastCompletedNanos = r.completedNanos }
+        guard r.success else {
+            failuresByKind[r.outcome, default: 0] += 1
+            return
+        }
+        successRequests += 1
+        let latency = r.latencyNanos.map { Double($0) / 1e9 }
+        if let latency { latencySeconds.append(latency) }
+        if let t = r.ttftNanos {
+            if r.isStream { ttftMillisStream.append(Double(t) / 1e6) } else { ttftMillisNonStream.append(Double(t) / 1e6) }
+        }
+        if let t = r.tpotSeconds {
+            if r.isStream { tpotMillisStream.append(t * 1000) } else { tpotMillisNonStream.append(t * 1000) }
+        }
+        if r.isStream {
+            itlMillisStream.append(contentsOf: r.itlNanos.map { Double($0) / 1e6 })
+        } else {
+            itlMillisNonStream.append(contentsOf: r.itlNanos.map { Double($0) / 1e6 })
+        }
+        if let p = r.promptTokens {
+            inputTokens.append(Double(p))
+            promptTokenSum += p
+        }
+        if let c = r.completionTokens {
+            outputTokens.append(Double(c))
+            completionTokenSum += c
+            if let latency, latency > 0 {
+                outputTokensPerSecond.append(Double(c) / latency)
+                if let p = r.promptTokens { totalTokensPerSecond.append(Double(p + c) / latency) }
+            }
+        }
+        if r.promptTokens == nil || r.completionTokens == nil { requestsWithoutTokenCounts += 1 }
+    }
+
+    /// The run point's summary and percentiles.
+    /// - Parameters:
+    ///   - parallel: configured `--parallel` (evalscope's `Concurrency`; −1 for open loop).
+    ///   - number: configured `--number` for this point.
+    public func summary(parallel: Int, number: Int) -> RunSummary {
+        let duration = lastCompletedNanos > firstStartNanos && firstStartNanos != 0
+            ? Double(lastCompletedNanos - firstStartNanos) / 1e9 : 0
+        func perSecond(_ x: Double) -> Double { duration > 0 ? x / duration : 0 }
+        func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
+        let ttft = ttftMillisStream.isEmpty ? ttftMillisNonStream : ttftMillisStream
+        let tpot = tpotMillisStream.isEmpty ? tpotMillisNonStream : tpotMillisStream
+        let itl = itlMillisStream.isEmpty ? itlMillisNonStream : itlMillisStream
+        var failures: [(RequestResult.Outcome, Int)] = []
+        for kind in RequestResult.Outcome.allCases {
+            if let n = failuresByKind[kind], n > 0 { failures.append((kind, n)) }
+        }
+        let columns: [PercentileColumn] = [
+            PercentileColumn(name: "TTFT (ms)", values: ttft),
+            PercentileColumn(name: "ITL (ms)", values: itl),
+            PercentileColumn(name: "TPOT (ms)", values: tpot),
+            PercentileColumn(name: "Latency (s)", values: latencySeconds),
+            PercentileColumn(name: "Input tokens", values: inputTokens),
+            PercentileColumn(name: "Output tokens", values: outputTokens),
+            PercentileColumn(name: "Output (tok/s)", values: outputTokensPerSecond),
+            PercentileColumn(name: "Total (tok/s)", values: totalTokensPerSecond),
+        ]
+        return RunSummary(
+            testDurationSeconds: duration,
+            concurrency: parallel,
+            number: number,
+            totalRequests: totalRequests,
+            successRequests: successRequests,
+            failedRequests: totalRequests - successRequests,
+            requestThroughput: perSecond(Double(successRequests)),
+            avgLatencySeconds: mean(latencySeconds),
+            avgInputTokens: mean(inputTokens),
+            avgOutputTokens: mean(outputTokens),
+            outputThroughput: perSecond(Double(completionTokenSum)),
+            totalThroughput: perSecond(Double(promptTokenSum + completionTokenSum)),
+            avgTTFTMillis: mean(ttft),
+            avgTPOTMillis: mean(tpot),
+            avgITLMillis: mean(itl),
+            failuresByKind: failures,
+            requestsWithoutTokenCounts: requestsWithoutTokenCounts,
+            percentileColumns: columns)
+    }
+}
+
+/// One percentile column: a metric's exact per-request (or pooled, for ITL) values over successes, sorted.
+public struct PercentileColumn: Sendable, Equatable {
+    /// The column's evalscope key, e.g. `"TTFT (ms)"`; the unit is in the name.
+    public var name: String
+    /// The values, sorted ascending, unrounded.
+    public var sortedValues: [Double]
+
+    /// Sorts `values` once.
+    public init(name: String, values: [Double]) {
+        self.name = name
+        self.sortedValues = values.sorted()
+    }
+
+    /// The value at percentile `permille`/10 % (see `RunSummary.nearestRank`); nil when there are no values.
+    public func value(permille: Int) -> Double? {
+        RunSummary.nearestRank(sortedValues, permille: permille)
+    }
+}
+
+/// The summary of one run point: evalscope's `benchmark_summary.json` keys (EVALSCOPE-PERF §4.2,
+/// DESIGN.md §3) plus FastPerf's failure breakdown, and the percentile table (`benchmark_percentile.json`).
+/// Values are exact; rounding happens only when written (`summaryJSON`, `percentileJSON`, report text).
+/// An average with no samples is nil (written as −1, evalscope's "missing" value).
+public struct RunSummary: Sendable {
+    /// `Test Duration (s)`: last `completedNanos` − first `startNanos` over all requests (failures included), s.
+    public var testDurationSeconds: Double
+    /// `Concurrency`: configured `--parallel`.
+    public var concurrency: Int
+    /// Configured `--number` of this point.
+    public var number: Int
+    /// `Total Requests`: requests judged (successes + failures).
+    public var totalRequests: Int
+    /// `Success Requests`.
+    public var successRequests: Int
+    /// `Failed Requests`.
+    public var failedRequests: Int
+    /// `Req Throughput (req/s)`: successes / duration.
+    public var requestThroughput: Double
+    /// `Avg Latency (s)`: mean latency over successes, s.
+    public var avgLatencySeconds: Double?
+    /// `Avg Input Tokens`: mean prompt tokens over successes with a known count, tokens.
+    public var avgInputTokens: Double?
+    /// `Avg Output Tokens`: mean completion tokens over successes with a known count, tokens.
+    public var avgOutputTokens: Double?
+    /// `Output Throughput (tok/s)`: Σ completion tokens of successes / duration.
+    public var outputThroughput: Double
+    /// `Total Throughput (tok/s)`: (Σ prompt + Σ completion tokens of successes) / duration.
+    public var totalThroughput: Double
+    /// `Avg TTFT (ms)`: mean TTFT over successful stream requests (all successes if none streamed), ms.
+    public var avgTTFTMillis: Double?
+    /// `Avg TPOT (ms)`: mean per-request TPOT over successful stream requests that have one, ms.
+    public var avgTPOTMillis: Double?
+    /// `Avg ITL (ms)`: mean of all inter-token gaps pooled across successful requests, ms.
+    public var avgITLMillis: Double?
+    /// `Failures by kind` (FastPerf): outcome → count, failures only, in `Outcome` declaration order.
+    public var failuresByKind: [(RequestResult.Outcome, Int)]
+    /// `Requests without token counts` (FastPerf): successes whose prompt or completion count is unknown.
+    public var requestsWithoutTokenCounts: Int
+    /// Percentile columns in evalscope's order (`TTFT (ms)` … `Total (tok/s)`).
+    public var percentileColumns: [PercentileColumn]
+
+    /// Percentile row labels (DESIGN §3), paired with the percentile in per-mille (min = 0, max = 1000).
+    public static let percentileRows: [(label: String, permille: Int)] = [
+        ("min", 0), ("1%", 10), ("5%", 50), ("10%", 100), ("25%", 250), ("50%", 500), ("75%", 750),
+        ("90%", 900), ("95%", 950), ("99%", 990), ("99.9%", 999), ("max", 1000),
+    ]
+
+    /// Success rate in percent (0 when there were no requests).
+    public var successPercent: Double {
+        totalRequests == 0 ? 0 : Double(successRequests) * 100 / Double(totalRequests)
+    }
+
+    /// Nearest rank on exact sorted values (DESIGN §3): index `floor(n·p/100)` clamped to `n − 1`, with p
+    /// given in per-mille (`permille = 10·p`) so that 99.9 % is exact integer arithmetic. nil when empty.
+    public static func nearestRank(_ sorted: [Double], permille: Int) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let index = min(sorted.count * max(permille, 0) / 1000, sorted.count - 1)
+        return sorted[index]
+    }
+
+    /// The column named `name`, if any.
+    public func column(_ name: String) -> PercentileColumn? {
+        percentileColumns.first { $0.name == name }
+    }
+
+    /// `benchmark_summary.json`: one JSON object, keys in evalscope's order then FastPerf's, values rounded
+    /// to 4 decimals (ms fields to 2); a missing average is −1.
+    public func summaryJSON() -> Data {
+        var fields: [(String, String)] = [
+            ("Test Duration (s)", JSONText.number(testDurationSeconds, decimals: 4)),
+            ("Concurrency", String(concurrency)),
+            ("Total Requests", String(totalRequests)),
+            ("Success Requests", String(successRequests)),
+            ("Failed Requests", String(failedRequests)),
+            ("Req Throughput (req/s)", JSONText.number(requestThroughput, decimals: 4)),
+            ("Avg Latency (s)", JSONText.number(avgLatencySeconds ?? -1, decimals: 4)),
+            ("Avg Input Tokens", JSONText.number(avgInputTokens ?? -1, decimals: 4)),
+            ("Avg Output Tokens", JSONText.number(avgOutputTokens ?? -1, decimals: 4)),
+            ("Output Throughput (tok/s)", JSONText.number(outputThroughput, decimals: 4)),
+            ("Total Throughput (tok/s)", JSONText.number(totalThroughput, decimals: 4)),
+            ("Avg TTFT (ms)", JSONText.number(avgTTFTMillis ?? -1, decimals: 2)),
+            ("Avg TPOT (ms)", JSONText.number(avgTPOTMillis ?? -1, decimals: 2)),
+            ("Avg ITL (ms)", JSONText.number(avgITLMillis ?? -1, decimals: 2)),
+        ]
+        let failures = failuresByKind.map { (kind, n) in (kind.rawValue, String(n)) }
+        fields.append(("Failures by kind", JSONText.object(failures, indent: 1)))
+        fields.append(("Requests without token counts", String(requestsWithoutTokenCounts)))
+        return Data((JSONText.object(fields, indent: 0) + "\n").utf8)
+    }
+
+    /// `benchmark_percentile.json`: a list of row objects `{"Percentiles": "min", "TTFT (ms)": …, …}`,
+    /// values rounded to 4 decimals, null where a column has no data.
+    public func percentileJSON() -> Data {
+        var rows: [String] = []
+        for (label, permille) in Self.percentileRows {
+            var fields: [(String, String)] = [("Percentiles", JSONText.string(label))]
+            for column in percentileColumns {
+                fields.append((column.name, column.value(permille: permille).map { JSONText.number($0, decimals: 4) } ?? "null"))
+            }
+            rows.append("  " + JSONText.object(fields, indent: 1))
+        }
+        return Data(("[\n" + rows.joined(separator: ",\n") + "\n]\n").utf8)
+    }
+}
+

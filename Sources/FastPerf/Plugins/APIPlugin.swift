@@ -1,0 +1,74 @@
+/// One chat message, OpenAI style.
+public struct Message: Sendable, Codable, Equatable {
+    public var role: String
+    public var content: String
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// One item a dataset plugin yields (evalscope's `build_messages` items).
+public enum DatasetItem: Sendable, Equatable {
+    /// A conversation, sent as `messages`.
+    case messages([Message])
+    /// A plain prompt: a user message for chat endpoints, `prompt` for `/v1/completions`.
+    case prompt(String)
+    /// A whole request body (a JSON object, as text); flag values only fill keys it lacks.
+    case body(String)
+}
+
+/// A request rendered before the run: the loop only sends these bytes.
+public struct APIRequest: Sendable {
+    /// Extra headers this request needs beyond the run's (name, value).
+    public var headers: [(String, String)]
+    /// The JSON body as sent, UTF-8.
+    public var body: [UInt8]
+    /// The body asks for a streamed response.
+    public var isStream: Bool
+
+    public init(headers: [(String, String)] = [], body: [UInt8], isStream: Bool) {
+        self.headers = headers
+        self.body = body
+        self.isStream = isStream
+    }
+}
+
+/// What an API plugin read from one response, on the writer thread.
+public struct ParsedResponse: Sendable, Equatable {
+    /// Indices into `RequestRecord.events` of output-bearing events (DESIGN.md §3), in order.
+    /// Empty for a non-streamed response.
+    public var outputEventIndices: [Int] = []
+    /// `usage.prompt_tokens` of the last usage object; nil when the server sent none.
+    public var promptTokens: Int?
+    /// `usage.completion_tokens` of the last usage object; nil when the server sent none.
+    public var completionTokens: Int?
+    /// A terminal marker was seen: `[DONE]`, a `finish_reason` on every choice, or a complete non-stream body.
+    public var sawTerminalMarker: Bool = false
+    /// Error text of an in-band error object/event in a 2xx response, or the error body of a non-2xx one.
+    public var errorMessage: String?
+    /// The response is not what the endpoint should send (e.g. a 200 that is neither SSE nor JSON).
+    public var malformed: String?
+    /// Generated text (`content`/`text` deltas joined).
+    public var generatedText: String = ""
+    /// Reasoning text (`reasoning_content`/`reasoning` deltas joined).
+    public var reasoningText: String = ""
+    /// Number of SSE events whose data was not valid JSON (excluding `[DONE]`).
+    public var undecodableEvents: Int = 0
+    /// Number of `tool_calls` entries seen (stream deltas or non-stream messages); a tool call is output
+    /// (DESIGN.md §3 "output-bearing event"), so a non-stream reply with only tool calls is not `no_output`.
+    public var toolCallCount: Int = 0
+
+    public init() {}
+}
+
+/// An API plugin: renders request bodies before the run and reads responses on the writer thread
+/// (evalscope's `build_request` / `parse_responses`). Never called on a loop thread.
+public protocol APIPlugin: Sendable {
+    /// The URL path suffix this API expects when `--url` names only a host (e.g. `/v1/chat/completions`).
+    var defaultPath: String { get }
+    /// Renders one dataset item into a request body. Throws `FastPerfError` for an item it cannot send.
+    func buildRequest(_ item: DatasetItem, arguments: RunArguments, path: String) throws -> APIRequest
+    /// Reads one finished response: output-bearing events, usage, terminal marker, errors.
+    func parseResponses(_ record: RequestRecord, request: APIRequest) -> ParsedResponse
+}

@@ -1,0 +1,105 @@
+import Foundation
+
+/// A dataset plugin: turns `--dataset-path` (or `--prompt`) into the items requests are built from,
+/// before the run (evalscope's `DatasetPluginBase.build_messages`). Registered by name in `PluginRegistry`.
+public protocol DatasetPlugin {
+    /// Validates the arguments this dataset needs (e.g. `--dataset-path`); reads nothing yet.
+    /// - Throws: `FastPerfError` with a one-line message.
+    init(arguments: RunArguments) throws
+    /// Loads and filters every item, in file order.
+    /// - Throws: `FastPerfError` naming the file (and line or item) for unreadable input, or when no item
+    ///   is left after the length filter.
+    func buildMessages() throws -> [DatasetItem]
+}
+
+/// The dataset cycled round-robin to exactly `count` items (evalscope's `get_requests`: when `--number`
+/// exceeds the dataset, it starts over). Empty when `items` is empty or `count ≤ 0`.
+public func cycledItems(_ items: [DatasetItem], count: Int) -> [DatasetItem] {
+    guard !items.isEmpty, count > 0 else { return [] }
+    if count <= items.count { return Array(items.prefix(count)) }
+    var out: [DatasetItem] = []
+    out.reserveCapacity(count)
+    for i in 0..<count { out.append(items[i % items.count]) }
+    return out
+}
+
+/// Shared helpers of the file-based dataset plugins.
+enum DatasetFiles {
+    /// `path`'s contents as UTF-8 text.
+    /// - Throws: `FastPerfError` for a missing, unreadable or non-UTF-8 file.
+    static func readText(_ path: String, dataset: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FastPerfError("\(dataset): dataset file not found: \(path)")
+        }
+        guard !isDirectory.boolValue else {
+            throw FastPerfError("\(dataset): dataset path is a directory, expected a file: \(path)")
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw FastPerfError("\(dataset): cannot read dataset file \(path): \(error.localizedDescription)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw FastPerfError("\(dataset): dataset file is not UTF-8 text: \(path)")
+        }
+        return text
+    }
+
+    /// `--dataset-path`, or a `FastPerfError` saying the dataset needs one.
+    static func requirePath(_ arguments: RunArguments, dataset: String) throws -> String {
+        guard let path = arguments.datasetPath, !path.isEmpty else {
+            throw FastPerfError("dataset '\(dataset)' needs --dataset-path (FastPerf does not download datasets)")
+        }
+        return path
+    }
+
+    /// Lines of `text` split on LF (a trailing CR removed), numbered from 1.
+    static func numberedLines(_ text: String) -> [(number: Int, text: Substring)] {
+        var out: [(Int, Substring)] = []
+        var n = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            n += 1
+            out.append((n, line.hasSuffix("\r") ? line.dropLast() : line))
+        }
+        return out
+    }
+
+    /// Prompt length in characters (Swift `String.count`) as evalscope's `check_prompt_length` without a
+    /// tokenizer: the prompt itself, or the sum of the messages' contents; nil for bodies (never filtered).
+    static func promptLength(_ item: DatasetItem) -> Int? {
+        switch item {
+        case .prompt(let s): return s.count
+        case .messages(let ms): return ms.reduce(0) { $0 + $1.content.count }
+        case .body: return nil
+        }
+    }
+
+    /// Whether `item` passes `--min-prompt-length ≤ length ≤ --max-prompt-length` (characters).
+    static func passesLengthFilter(_ item: DatasetItem, _ arguments: RunArguments) -> Bool {
+        guard let n = promptLength(item) else { return true }
+        return arguments.minPromptLength <= n && n <= arguments.maxPromptLength
+    }
+
+    /// `items` after the length filter.
+    /// - Throws: `FastPerfError` when nothing is left (naming the file and the bounds).
+    static func filtered(_ items: [DatasetItem], _ arguments: RunArguments, dataset: String, path: String) throws
+        -> [DatasetItem]
+    {
+        guard !items.isEmpty else { throw FastPerfError("\(dataset): no items in dataset file \(path)") }
+        let kept = items.filter { passesLengthFilter($0, arguments) }
+        guard !kept.isEmpty else {
+            throw FastPerfError(
+                "\(dataset): no items left in \(path) after the length filter (\(items.count) read; "
+                    + "--min-prompt-length \(arguments.minPromptLength), --max-prompt-length "
+                    + "\(arguments.maxPromptLength) characters)")
+        }
+        return kept
+    }
+
+    /// Parses one JSON value, or nil when `text` is not JSON.
+    static func json(_ text: Substring) -> Any? {
+        try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+    }
+}

@@ -1,0 +1,343 @@
+import Foundation
+import Synchronization
+
+/// Settings of the built-in OpenAI-compatible mock server (`fastperf serve`).
+public struct MockServerConfiguration: Sendable {
+    /// Listen address; port 0 picks a free port.
+    public var host = "127.0.0.1"
+    public var port = 8877
+    /// Delay from the end of the request to the first token, in ms (`--ttft-ms`).
+    public var ttftMillis: Double = 0
+    /// Delay between tokens, in ms (`--itl-ms`).
+    public var itlMillis: Double = 0
+    /// Tokens per response; nil = the request's `max_tokens` (16 when absent) (`--output-tokens`).
+    public var outputTokens: Int?
+    /// Leave `usage` out of responses (`--no-usage`), as some servers do.
+    public var noUsage = false
+
+    public init() {}
+}
+
+/// The built-in mock server: OpenAI `/v1/chat/completions`, `/v1/completions` (streamed and not) and
+/// `/v1/models` over HTTP/1.1 keep-alive, on one libuv loop thread. Streams are paced by one libuv timer per
+/// connection against absolute due times (no drift, no thread per stream). A streamed response is a role
+/// chunk at once, then one content chunk per token at TTFT + k × ITL, a finish chunk, a usage chunk and
+/// `[DONE]`, sent with chunked transfer coding.
+public final class MockServer: Sendable {
+    public let configuration: MockServerConfiguration
+    private let state = Mutex<(thread: OSThread?, waker: LoopWaker?, port: Int)>((nil, nil, 0))
+
+    public init(configuration: MockServerConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// The bound port once `start` returned.
+    public var port: Int { state.withLock { $0.port } }
+
+    /// Starts the server thread and returns once it listens. Throws `FastPerfError` when it cannot listen.
+    @discardableResult
+    public func start() throws -> Int {
+        let ready = Mutex<Result<(Int, LoopWaker), FastPerfError>?>(nil)
+        let config = configuration
+        let thread = try OSThread(name: "fastperf-serve") {
+            let loop: EventLoop
+            do { loop = try EventLoop() } catch {
+                ready.withLock { $0 = .failure(FastPerfError("\(error)")) }
+                return
+            }
+            let server = MockServerLoop(loop: loop, configuration: config)
+            do {
+                let port = try server.listen()
+                let waker = try LoopWaker(loop: loop) { server.shutdown() }
+                server.waker = waker
+                ready.withLock { $0 = .success((port, waker)) }
+            } catch {
+                ready.withLock { $0 = .failure(error as? FastPerfError ?? FastPerfError("\(error)")) }
+                server.shutdown()
+                loop.run()
+                loop.close()
+                return
+            }
+            loop.run()
+            loop.close()
+        }
+        while true {
+            if let r = ready.withLock({ $0 }) {
+                switch r {
+                case .success(let (port, waker)):
+                    state.withLock { $0 = (thread, waker, port) }
+                    return port
+                case .failure(let e):
+                    thread.join()
+                    throw e
+                }
+            }
+            usleep(1000)
+        }
+    }
+
+    /// Closes every connection and the listener, and waits for the server thread to end.
+    public func stop() {
+        let (thread, waker) = state.withLock { s -> (OSThread?, LoopWaker?) in
+            let r = (s.thread, s.waker)
+            s.thread = nil
+            s.waker = nil
+            return r
+        }
+        waker?.wake()
+        thread?.join()
+    }
+
+    /// Blocks until the server thread ends (it runs until `stop`).
+    public func wait() {
+        let thread = state.withLock { $0.thread }
+        thread?.join()
+    }
+}
+
+/// The mock server's state on its loop thread.
+final class MockServerLoop {
+    let loop: EventLoop
+    let configuration: MockServerConfiguration
+    var listener: TCPListener?
+    var waker: LoopWaker?
+    var exchanges: [ObjectIdentifier: MockExchange] = [:]
+
+    init(loop: EventLoop, configuration: MockServerConfiguration) {
+        self.loop = loop
+        self.configuration = configuration
+    }
+
+    func listen() throws -> Int {
+        let listener = try TCPListener(loop: loop, host: configuration.host, port: configuration.port) { [unowned self] c in
+            let exchange = MockExchange(server: self, connection: c)
+            self.exchanges[ObjectIdentifier(exchange)] = exchange
+            return exchange
+        }
+        self.listener = listener
+        return listener.port
+    }
+
+    func shutdown() {
+        listener?.close()
+        listener = nil
+        for e in exchanges.values { e.shutdown() }
+        waker?.close()
+        waker = nil
+    }
+}
+
+/// Serves the requests of one connection, one at a time, in order.
+final class MockExchange: ServerConnectionDelegate {
+    private unowned let server: MockServerLoop
+    private unowned let connection: ServerConnection
+    private var queue: [HTTP1Request] = []
+    private var busy = false
+    private var timer: LoopTimer?
+    // The response being streamed.
+    private var stream: StreamPlan?
+
+    struct StreamPlan {
+        var id: String
+        var chat: Bool
+        var tokens: Int
+        var sent = 0
+        var promptTokens: Int
+        var startNanos: UInt64
+        var keepAlive: Bool
+        var model: String
+        var streamed: Bool
+    }
+
+    init(server: MockServerLoop, connection: ServerConnection) {
+        self.server = server
+        self.connection = connection
+    }
+
+    func connection(_ connection: ServerConnection, didReceive request: HTTP1Request) {
+        queue.append(request)
+        if !busy { serveNext() }
+    }
+
+    func connection(_ connection: ServerConnection, didFailToParse error: HTTP1ParseError) {
+        respond(status: 400, reason: "Bad Request", json: Self.errorJSON("bad request: \(error)", type: "invalid_request_error"),
+                keepAlive: false)
+    }
+
+    func connectionDidClose(_ connection: ServerConnection) {
+        timer?.close()
+        timer = nil
+        server.exchanges[ObjectIdentifier(self)] = nil
+    }
+
+    func shutdown() { connection.close() }
+
+    private func serveNext() {
+        guard !queue.isEmpty, !connection.isClosing else { return }
+        let request = queue.removeFirst()
+        busy = true
+        let path = request.target.split(separator: "?").first.map(String.init) ?? request.target
+        switch (request.method, path) {
+        case ("GET", "/v1/models"):
+            respond(status: 200, reason: "OK",
+                    json: #"{"object":"list","data":[{"id":"mock-model","object":"model","owned_by":"fastperf"}]}"#,
+                    keepAlive: request.keepAlive)
+        case ("POST", "/v1/chat/completions"), ("POST", "/v1/completions"):
+            startCompletion(request, chat: path.hasSuffix("chat/completions"))
+        default:
+            respond(status: 404, reason: "Not Found", json: Self.errorJSON("no route for \(request.method) \(path)", type: "not_found"),
+                    keepAlive: request.keepAlive)
+        }
+    }
+
+    private func respond(status: Int, reason: String, json: String, keepAlive: Bool) {
+        let body = Array(json.utf8)
+        var head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        if !keepAlive { head += "Connection: close\r\n" }
+        head += "\r\n"
+        connection.write(Array(head.utf8) + body, closeAfter: !keepAlive)
+        busy = false
+        if keepAlive { serveNext() }
+    }
+
+    static func errorJSON(_ message: String, type: String) -> String {
+        #"{"error":{"message":"# + JSONText.quote(message) + #","type":""# + type + #"","code":null}}"#
+    }
+
+    private func startCompletion(_ request: HTTP1Request, chat: Bool) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
+            respond(status: 400, reason: "Bad Request", json: Self.errorJSON("request body is not a JSON object", type: "invalid_request_error"),
+                    keepAlive: request.keepAlive)
+            return
+        }
+        let streamed = (object["stream"] as? Bool) ?? false
+        let maxTokens = (object["max_tokens"] as? Int) ?? 16
+        let tokens = max(1, min(server.configuration.outputTokens ?? maxTokens, 1_000_000))
+        var promptChars = 0
+        if let messages = object["messages"] as? [[String: Any]] {
+            for m in messages { promptChars += (m["content"] as? String)?.count ?? 0 }
+        } else if let prompt = object["prompt"] as? String {
+            promptChars = prompt.count
+        }
+        let plan = StreamPlan(id: "mock-\(UInt32.random(in: 0...UInt32.max))", chat: chat, tokens: tokens,
+                              promptTokens: max(1, promptChars / 4), startNanos: MonotonicClock.nowNanos(),
+                              keepAlive: request.keepAlive, model: (object["model"] as? String) ?? "mock-model",
+                              streamed: streamed)
+        stream = plan
+        if streamed {
+            var head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
+            if !plan.keepAlive { head += "Connection: close\r\n" }
+            head += "\r\n"
+            var bytes = Array(head.utf8)
+            if chat { Self.appendChunk(event: chunkJSON(plan, delta: #"{"role":"assistant","content":""}"#, finish: nil), to: &bytes) }
+            connection.write(bytes)
+            scheduleNextToken()
+        } else {
+            let delay = server.configuration.ttftMillis + server.configuration.itlMillis * Double(tokens - 1)
+            arm(atNanos: plan.startNanos + UInt64(max(0, delay) * 1e6))
+        }
+    }
+
+    /// Arms the connection's one timer for `due` (ns). libuv timers have ms resolution and never fire early.
+    private func arm(atNanos due: UInt64) {
+        let now = MonotonicClock.nowNanos()
+        let waitNanos = due > now ? due - now : 0
+        let ms = (waitNanos + 999_999) / 1_000_000
+        server.loop.updateTime()  // so the ms timeout counts from now, not from the loop turn's cached time
+        let t = timer ?? LoopTimer(loop: server.loop) { [unowned self] in self.timerFired() }
+        timer = t
+        t.start(timeoutMillis: ms)
+    }
+
+    private func timerFired() {
+        guard let plan = stream else { return }
+        if plan.streamed { sendDueTokens() } else { finishNonStream() }
+    }
+
+    private func dueNanos(token k: Int, _ plan: StreamPlan) -> UInt64 {
+        let ms = server.configuration.ttftMillis + server.configuration.itlMillis * Double(k)
+        return plan.startNanos + UInt64(max(0, ms) * 1e6)
+    }
+
+    private func scheduleNextToken() {
+        guard let plan = stream else { return }
+        arm(atNanos: dueNanos(token: plan.sent, plan))
+    }
+
+    private static let words = ["The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", "."]
+
+    private func sendDueTokens() {
+        guard var plan = stream, !connection.isClosing else { return }
+        let now = MonotonicClock.nowNanos()
+        var bytes: [UInt8] = []
+        while plan.sent < plan.tokens && dueNanos(token: plan.sent, plan) <= now + 500_000 {
+            let word = Self.words[plan.sent % Self.words.count]
+            let delta = plan.chat ? #"{"content":"# + JSONText.quote(word) + "}" : JSONText.quote(word)
+            Self.appendChunk(event: chunkJSON(plan, delta: delta, finish: nil), to: &bytes)
+            plan.sent += 1
+        }
+        stream = plan
+        if plan.sent == plan.tokens {
+            Self.appendChunk(event: chunkJSON(plan, delta: plan.chat ? "{}" : #""""#, finish: "stop"), to: &bytes)
+            if !server.configuration.noUsage {
+                Self.appendChunk(event: usageChunk(plan), to: &bytes)
+            }
+            Self.appendChunk(event: "[DONE]", to: &bytes)
+            bytes.append(contentsOf: Array("0\r\n\r\n".utf8))
+            stream = nil
+            connection.write(bytes, closeAfter: !plan.keepAlive)
+            busy = false
+            if plan.keepAlive { serveNext() }
+        } else {
+            if !bytes.isEmpty { connection.write(bytes) }
+            scheduleNextToken()
+        }
+    }
+
+    private func chunkJSON(_ plan: StreamPlan, delta: String, finish: String?) -> String {
+        let finishJSON = finish.map { "\"\($0)\"" } ?? "null"
+        if plan.chat {
+            return #"{"id":""# + plan.id + #"","object":"chat.completion.chunk","created":0,"model":"# + JSONText.quote(plan.model)
+                + #","choices":[{"index":0,"delta":"# + delta + #","finish_reason":"# + finishJSON + "}]}"
+        }
+        return #"{"id":""# + plan.id + #"","object":"text_completion","created":0,"model":"# + JSONText.quote(plan.model)
+            + #","choices":[{"index":0,"text":"# + delta + #","finish_reason":"# + finishJSON + "}]}"
+    }
+
+    private func usageJSON(_ plan: StreamPlan) -> String {
+        #"{"prompt_tokens":\#(plan.promptTokens),"completion_tokens":\#(plan.tokens),"total_tokens":\#(plan.promptTokens + plan.tokens)}"#
+    }
+
+    private func usageChunk(_ plan: StreamPlan) -> String {
+        let object = plan.chat ? "chat.completion.chunk" : "text_completion"
+        return #"{"id":""# + plan.id + #"","object":""# + object + #"","created":0,"model":"# + JSONText.quote(plan.model)
+            + #","choices":[],"usage":"# + usageJSON(plan) + "}"
+    }
+
+    /// Appends one SSE event (`data: …` + blank line) as one HTTP chunk.
+    static func appendChunk(event: String, to bytes: inout [UInt8]) {
+        let payload = "data: " + event + "\n\n"
+        let n = payload.utf8.count
+        bytes.append(contentsOf: Array((String(n, radix: 16) + "\r\n").utf8))
+        bytes.append(contentsOf: Array(payload.utf8))
+        bytes.append(contentsOf: [13, 10])
+    }
+
+    private func finishNonStream() {
+        guard let plan = stream, !connection.isClosing else { return }
+        stream = nil
+        var text = ""
+        for k in 0..<plan.tokens { text += Self.words[k % Self.words.count] }
+        let usage = server.configuration.noUsage ? "" : #","usage":"# + usageJSON(plan)
+        let json: String
+        if plan.chat {
+            json = #"{"id":""# + plan.id + #"","object":"chat.completion","created":0,"model":"# + JSONText.quote(plan.model)
+                + #","choices":[{"index":0,"message":{"role":"assistant","content":"# + JSONText.quote(text)
+                + #"},"finish_reason":"stop"}]"# + usage + "}"
+        } else {
+            json = #"{"id":""# + plan.id + #"","object":"text_completion","created":0,"model":"# + JSONText.quote(plan.model)
+                + #","choices":[{"index":0,"text":"# + JSONText.quote(text) + #","finish_reason":"stop"}]"# + usage + "}"
+        }
+        respond(status: 200, reason: "OK", json: json, keepAlive: plan.keepAlive)
+    }
+}

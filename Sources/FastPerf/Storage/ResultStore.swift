@@ -1,0 +1,57 @@
+import Foundation
+
+/// The run point's `benchmark_data.db`: WAL, `synchronous=NORMAL`, one prepared INSERT, rows committed in
+/// batches of `commitInterval` rows or every 100 ms, whichever comes first (DESIGN.md §1). Writer thread only.
+final class ResultStore {
+    private let db: SQLiteDatabase
+    private let insert: SQLiteStatement
+    private let commitInterval: Int
+    private var rowsInTransaction = 0
+    private var transactionStartNanos: UInt64 = 0
+    /// Rows written so far.
+    private(set) var rowCount = 0
+
+    /// Creates the database file at `path`; fails if it exists (as evalscope does, so no run is overwritten).
+    /// Throws `FastPerfError` or `SQLiteError`.
+    init(path: String, argumentsJSON: String, wallClockAnchor: Double, version: String, startedAt: String,
+         commitInterval: Int) throws {
+        if FileManager.default.fileExists(atPath: path) { throw FastPerfError("database \(path) already exists; choose another --outputs-dir or --name") }
+        db = try SQLiteDatabase(path: path)
+        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        try db.execute(ResultSchema.createTable)
+        try db.execute(ResultSchema.createRunTable)
+        try db.prepare(ResultSchema.insertRun).run([.text(argumentsJSON), .real(wallClockAnchor), .text(version), .text(startedAt)])
+        insert = try db.prepare(ResultSchema.insert)
+        self.commitInterval = max(1, commitInterval)
+    }
+
+    /// Adds one row (values in `ResultSchema.columns` order); commits when the batch is full.
+    func add(_ row: [SQLValue], nowNanos: UInt64) throws {
+        if rowsInTransaction == 0 {
+            try db.execute("BEGIN")
+            transactionStartNanos = nowNanos
+        }
+        try insert.run(row)
+        rowsInTransaction += 1
+        rowCount += 1
+        if rowsInTransaction >= commitInterval { try commit() }
+    }
+
+    /// Commits the open batch when it is older than 100 ms.
+    func commitIfDue(nowNanos: UInt64) throws {
+        if rowsInTransaction > 0 && nowNanos &- transactionStartNanos >= 100_000_000 { try commit() }
+    }
+
+    func commit() throws {
+        guard rowsInTransaction > 0 else { return }
+        try db.execute("COMMIT")
+        rowsInTransaction = 0
+    }
+
+    /// Commits, checkpoints the WAL into the main file and closes.
+    func finish() throws {
+        try commit()
+        try db.execute("PRAGMA wal_checkpoint(TRUNCATE);")
+        db.close()
+    }
+}

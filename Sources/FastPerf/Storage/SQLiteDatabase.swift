@@ -1,0 +1,133 @@
+internal import CSQLite3
+
+/// A SQLite error with the library's message, e.g. "disk I/O error (code 10) in INSERT …".
+struct SQLiteError: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+    var description: String { "SQLite error \(code): \(message)" }
+}
+
+/// A value bound to a statement parameter.
+enum SQLValue {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    /// UTF-8 bytes stored as TEXT without a String round trip.
+    case utf8([UInt8])
+}
+
+/// One SQLite connection, used by exactly one thread (opened with `SQLITE_OPEN_NOMUTEX`: the writer thread is
+/// the only SQLite user, so SQLite's own mutexes would be pure cost). Not `Sendable`.
+final class SQLiteDatabase {
+    private var db: OpaquePointer?
+
+    /// Opens (creating) the database file at `path`. Throws `SQLiteError` when it cannot be opened.
+    init(path: String) throws {
+        let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        if rc != SQLITE_OK {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(db)
+            db = nil
+            throw SQLiteError(code: rc, message: "\(message) (\(path))")
+        }
+    }
+
+    deinit { close() }
+
+    func close() {
+        if let db { sqlite3_close_v2(db) }
+        db = nil
+    }
+
+    /// Runs one or more statements with no parameters. Throws `SQLiteError`.
+    func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let message = err.map { String(cString: $0) } ?? "error"
+            sqlite3_free(err)
+            throw SQLiteError(code: rc, message: "\(message) in \(sql.prefix(60))")
+        }
+    }
+
+    /// Prepares `sql` for repeated use. Throws `SQLiteError`.
+    func prepare(_ sql: String) throws -> SQLiteStatement {
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nil)
+        if rc != SQLITE_OK { throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db))) }
+        return SQLiteStatement(stmt: stmt!, db: db!)
+    }
+
+    /// Runs a query and returns every row as values converted to Swift (tests, `report`).
+    func query(_ sql: String) throws -> [[SQLValue]] {
+        let stmt = try prepare(sql)
+        var rows: [[SQLValue]] = []
+        while try stmt.stepRow() { rows.append(stmt.currentRow()) }
+        return rows
+    }
+}
+
+/// A prepared statement, reused with `reset` after each step.
+final class SQLiteStatement {
+    private let stmt: OpaquePointer
+    private let db: OpaquePointer
+
+    fileprivate init(stmt: OpaquePointer, db: OpaquePointer) {
+        self.stmt = stmt
+        self.db = db
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    /// Binds `values` to parameters 1…n, steps once (an INSERT) and resets. Throws `SQLiteError`.
+    func run(_ values: [SQLValue]) throws {
+        defer {
+            sqlite3_reset(stmt)
+            sqlite3_clear_bindings(stmt)
+        }
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(stmt, index)
+            case .integer(let v): rc = sqlite3_bind_int64(stmt, index, v)
+            case .real(let v): rc = sqlite3_bind_double(stmt, index, v)
+            case .text(let s): rc = sqlite3_bind_text(stmt, index, s, -1, csqlite3_transient())
+            case .utf8(let bytes):
+                if bytes.isEmpty {
+                    rc = sqlite3_bind_text(stmt, index, "", 0, csqlite3_transient())
+                } else {
+                    rc = bytes.withUnsafeBytes { raw in
+                        sqlite3_bind_text(stmt, index, raw.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                          Int32(raw.count), csqlite3_transient())
+                    }
+                }
+            }
+            if rc != SQLITE_OK { throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db))) }
+        }
+        let rc = sqlite3_step(stmt)
+        if rc != SQLITE_DONE && rc != SQLITE_ROW {
+            throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db)))
+        }
+    }
+
+    /// Steps a query; true while a row is available.
+    fileprivate func stepRow() throws -> Bool {
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db)))
+    }
+
+    fileprivate func currentRow() -> [SQLValue] {
+        (0..<sqlite3_column_count(stmt)).map { i in
+            switch sqlite3_column_type(stmt, i) {
+            case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, i))
+            case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, i))
+            case SQLITE_NULL: return .null
+            default: return .text(sqlite3_column_text(stmt, i).map { String(cString: $0) } ?? "")
+            }
+        }
+    }
+}

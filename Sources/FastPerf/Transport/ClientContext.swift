@@ -1,0 +1,46 @@
+internal import CUV
+
+/// Per-loop state shared by that loop's client connections: the read buffer every `read_cb` fills (the bytes
+/// are parsed before the callback returns, so one buffer serves every connection of the loop), the request
+/// arena, the server address and the timeouts. Loop thread only.
+final class ClientContext {
+    /// The libuv loop the connections live on.
+    let loop: EventLoop
+    /// Which loop thread this is (0-based), stored with every record.
+    let loopID: Int
+    let address: SocketAddress
+    let arena: RequestArena
+    /// Timeouts in ns; 0 = none (`--connect-timeout`, `--read-timeout`, `--total-timeout`).
+    let connectTimeoutNanos: UInt64
+    let readTimeoutNanos: UInt64
+    let totalTimeoutNanos: UInt64
+    /// Keep response payloads in `RequestRecord.payload` (non-SSE bodies are capped at `maxBodyBytes`).
+    let maxBodyBytes: Int
+    /// Read buffer for every `alloc_cb` of this loop, in bytes.
+    let readBuffer: UnsafeMutableRawBufferPointer
+    /// Next connection id handed out on this loop; ids are `loopID << 32 | n`, unique within a run.
+    private var nextConnection = 0
+    /// Connections currently open (live handles), for leak checks in tests.
+    var liveConnections = 0
+
+    init(loop: EventLoop, loopID: Int, address: SocketAddress, arena: RequestArena,
+         connectTimeoutNanos: UInt64, readTimeoutNanos: UInt64, totalTimeoutNanos: UInt64,
+         maxBodyBytes: Int = 16 << 20, readBufferBytes: Int = 256 << 10) {
+        self.loop = loop
+        self.loopID = loopID
+        self.address = address
+        self.arena = arena
+        self.connectTimeoutNanos = connectTimeoutNanos
+        self.readTimeoutNanos = readTimeoutNanos
+        self.totalTimeoutNanos = totalTimeoutNanos
+        self.maxBodyBytes = maxBodyBytes
+        self.readBuffer = .allocate(byteCount: readBufferBytes, alignment: 64)
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    func makeConnectionID() -> Int {
+        nextConnection += 1
+        return loopID << 32 | nextConnection
+    }
+}

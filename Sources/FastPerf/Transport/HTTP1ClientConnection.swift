@@ -1,0 +1,342 @@
+internal import CUV
+
+/// What a client connection tells the load driver that owns it. All calls happen on the loop thread.
+protocol HTTP1ClientConnectionOwner: AnyObject {
+    /// The connection is open and has no request in flight: give it one with `send`, or `close` it.
+    func connectionIsIdle(_ connection: HTTP1ClientConnection)
+    /// A request ended (successfully or not); exactly one call per request given to `send`.
+    func connection(_ connection: HTTP1ClientConnection, didFinish record: RequestRecord)
+    /// The handle is closed; the connection will make no further calls.
+    func connectionDidClose(_ connection: HTTP1ClientConnection)
+}
+
+/// One HTTP/1.1 keep-alive connection: the libuv TCP handle, the response parser, the SSE parser and the
+/// record of the request in flight. At most one request is in flight (no pipelining).
+///
+/// Measurement: every read callback takes one `uv_hrtime` timestamp before any parsing, and every SSE event
+/// completed by that read carries it. Ownership: the libuv handle holds a +1 on this object from `init` until
+/// the close callback (STYLE.md §D.2).
+final class HTTP1ClientConnection {
+    enum State { case connecting, idle, awaitingResponse, closing }
+
+    /// Unique within the run (`ClientContext.makeConnectionID`).
+    let id: Int
+    private unowned let owner: any HTTP1ClientConnectionOwner
+    private let context: ClientContext
+    private let handle: UnsafeMutablePointer<uv_tcp_t>
+    private let connectRequest: UnsafeMutablePointer<uv_connect_t>
+    private let writeRequest: UnsafeMutablePointer<uv_write_t>
+    private(set) var state: State = .connecting
+
+    private var parser = HTTP1ResponseParser()
+    private var sse = SSEParser()
+    /// The request in flight (valid when `hasRecord`).
+    private var record: RequestRecord
+    private var hasRecord = false
+    /// `uv_hrtime` of the connect call, of the last byte read or sent (idle timeout), in ns.
+    private var connectStartNanos: UInt64 = 0
+    private var lastActivityNanos: UInt64 = 0
+    private var responseKeepAlive = true
+    /// Capacity hints so a request's arrays are sized like the previous one's (one allocation each).
+    private var payloadHint = 4096
+    private var eventsHint = 64
+
+    /// Opens a TCP connection to `context.address`. Throws `UVError` when libuv refuses to start the connect
+    /// (no handle is left open then).
+    init(context: ClientContext, owner: any HTTP1ClientConnectionOwner) throws(UVError) {
+        self.context = context
+        self.owner = owner
+        self.id = context.makeConnectionID()
+        self.record = RequestRecord(requestIndex: -1, loopID: context.loopID, connectionID: id)
+        handle = .allocate(capacity: 1)
+        connectRequest = .allocate(capacity: 1)
+        writeRequest = .allocate(capacity: 1)
+        let rc = uv_tcp_init(context.loop.raw, handle)
+        if rc != 0 {
+            handle.deallocate(); connectRequest.deallocate(); writeRequest.deallocate()
+            throw UVError(code: rc)
+        }
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        context.liveConnections += 1
+        uv_tcp_nodelay(handle, 1)
+        connectRequest.pointee.data = handle.pointee.data
+        writeRequest.pointee.data = handle.pointee.data
+        connectStartNanos = uv_hrtime()
+        let crc = context.address.withSockAddr { addr in
+            uv_tcp_connect(connectRequest, handle, addr) { req, status in
+                let me = HTTP1ClientConnection.from(req!.pointee.data)
+                me.didConnect(status: status)
+            }
+        }
+        if crc != 0 {
+            // The connect callback will not run; report through the normal path on the next turn.
+            state = .closing
+            pendingConnectError = UVError(code: crc)
+            uv_close(cuv_tcp_as_handle(handle), HTTP1ClientConnection.closeCallback)
+        }
+    }
+
+    private var pendingConnectError: UVError?
+
+    deinit {
+        handle.deallocate()
+        connectRequest.deallocate()
+        writeRequest.deallocate()
+    }
+
+    @inline(__always) private static func from(_ p: UnsafeMutableRawPointer?) -> HTTP1ClientConnection {
+        Unmanaged<HTTP1ClientConnection>.fromOpaque(p!).takeUnretainedValue()
+    }
+
+    private static let closeCallback: uv_close_cb = { h in
+        let me = Unmanaged<HTTP1ClientConnection>.fromOpaque(h!.pointee.data).takeRetainedValue()
+        h!.pointee.data = nil
+        me.didClose()
+    }
+
+    // MARK: sending
+
+    /// Sends request `index` of the arena, now or as soon as the connection is established.
+    /// `intendedNanos`: when the schedule wanted it sent (0 = closed loop: the actual send time).
+    func send(requestIndex: Int, intendedNanos: UInt64 = 0) {
+        precondition(!hasRecord, "one request at a time on an HTTP/1.1 connection")
+        record = RequestRecord(requestIndex: requestIndex, loopID: context.loopID, connectionID: id)
+        record.payload.reserveCapacity(payloadHint)
+        record.events.reserveCapacity(eventsHint)
+        record.intendedStartNanos = intendedNanos
+        hasRecord = true
+        if let error = pendingConnectError {
+            // Connect failed synchronously; the handle is already closing.
+            let now = uv_hrtime()
+            record.startNanos = now
+            if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
+            finish(.connectFailed, error: "connect to \(context.address) failed: \(error)", at: now)
+            return
+        }
+        if state == .idle { writeRequest(index: requestIndex) }
+        // .connecting: didConnect writes it.
+    }
+
+    private func writeRequest(index: Int) {
+        state = .awaitingResponse
+        parser.reset()
+        let bytes = context.arena.bytes(index)
+        let now = uv_hrtime()
+        record.startNanos = now
+        if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
+        lastActivityNanos = now
+        var buf = uv_buf_t(base: UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: CChar.self)),
+                           len: bytes.count)
+        let stream = cuv_tcp_as_stream(handle)
+        let written = uv_try_write(stream, &buf, 1)
+        if written == Int32(bytes.count) { return }
+        let sent = written > 0 ? Int(written) : 0
+        if written < 0 && written != Int32(UV_EAGAIN.rawValue) {
+            fail(.reset, error: "write failed: \(UVError(code: written))")
+            return
+        }
+        buf = uv_buf_t(base: buf.base + sent, len: bytes.count - sent)
+        let rc = uv_write(writeRequest, stream, &buf, 1) { req, status in
+            if status < 0 {
+                let me = HTTP1ClientConnection.from(req!.pointee.data)
+                if status != Int32(UV_ECANCELED.rawValue) {
+                    me.fail(.reset, error: "write failed: \(UVError(code: status))")
+                }
+            }
+        }
+        if rc != 0 { fail(.reset, error: "write failed: \(UVError(code: rc))") }
+    }
+
+    // MARK: libuv events
+
+    private func didConnect(status: Int32) {
+        guard state == .connecting else { return }  // timed out and closing already
+        if status < 0 {
+            let now = uv_hrtime()
+            if hasRecord {
+                record.startNanos = now
+                if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
+            }
+            fail(.connectFailed, error: "connect to \(context.address) failed: \(UVError(code: status))")
+            return
+        }
+        let rc = uv_read_start(cuv_tcp_as_stream(handle), { h, _, buf in
+            let me = HTTP1ClientConnection.from(h!.pointee.data)
+            buf!.pointee = uv_buf_init(me.context.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                       UInt32(me.context.readBuffer.count))
+        }, { s, nread, buf in
+            let now = uv_hrtime()  // once per read, before any parsing
+            let me = HTTP1ClientConnection.from(s!.pointee.data)
+            if nread > 0 {
+                me.didRead(UnsafeRawBufferPointer(start: buf!.pointee.base, count: nread), at: now)
+            } else if nread < 0 {
+                me.didReadError(Int32(nread), at: now)
+            }
+        })
+        if rc != 0 {
+            fail(.connectFailed, error: "cannot read from \(context.address): \(UVError(code: rc))")
+            return
+        }
+        state = .idle
+        if hasRecord { writeRequest(index: record.requestIndex) } else { owner.connectionIsIdle(self) }
+    }
+
+    private func didRead(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
+        guard state == .awaitingResponse else {
+            if state == .idle {
+                // A server must not send on an idle HTTP/1.1 connection; drop the connection.
+                close()
+            }
+            return
+        }
+        lastActivityNanos = now
+        var ended = false
+        do {
+            try parser.parse(bytes) { event in
+                switch event {
+                case .head(let head):
+                    record.headNanos = now
+                    record.httpStatus = head.status
+                    record.isEventStream = head.isEventStream
+                    responseKeepAlive = head.keepAlive
+                    if head.isEventStream { sse.reset() }
+                case .body(let chunk):
+                    record.bodyBytes += chunk.count
+                    if record.isEventStream {
+                        sse.feed(chunk) { event in appendEvent(event, at: now) }
+                    } else if record.payload.count < context.maxBodyBytes {
+                        record.payload.append(contentsOf: chunk.prefix(context.maxBodyBytes - record.payload.count))
+                    }
+                case .end:
+                    ended = true
+                }
+            }
+        } catch {
+            fail(.protocolError, error: error.description, at: now)
+            return
+        }
+        if ended { responseDidEnd(at: now) }
+    }
+
+    @inline(__always) private func appendEvent(_ event: SSEEvent, at now: UInt64) {
+        let dataOffset = record.payload.count
+        record.payload.append(contentsOf: event.data)
+        var nameOffset = 0
+        if event.type.count > 0 {
+            nameOffset = record.payload.count
+            record.payload.append(contentsOf: event.type)
+        }
+        record.events.append(SSEEventMark(dataOffset: UInt32(truncatingIfNeeded: dataOffset),
+                                          dataLength: UInt32(truncatingIfNeeded: event.data.count),
+                                          nameOffset: UInt32(truncatingIfNeeded: nameOffset),
+                                          nameLength: UInt32(truncatingIfNeeded: event.type.count),
+                                          timestampNanos: now))
+    }
+
+    private func didReadError(_ code: Int32, at now: UInt64) {
+        guard state == .awaitingResponse, hasRecord else {
+            close()
+            return
+        }
+        if code == UVError.eof {
+            var ended = false
+            do {
+                ended = try parser.finish { event in
+                    if case .end = event { ended = true }
+                }
+            } catch {
+                fail(.reset, error: "connection closed by the server: \(error.description)", at: now)
+                return
+            }
+            if ended {
+                responseKeepAlive = false
+                responseDidEnd(at: now)
+            } else {
+                fail(.reset, error: "connection closed by the server before a response", at: now)
+            }
+        } else {
+            fail(.reset, error: "read failed: \(UVError(code: code))", at: now)
+        }
+    }
+
+    private func responseDidEnd(at now: UInt64) {
+        let keep = responseKeepAlive
+        if record.isEventStream && sse.hasPendingData && record.error == nil {
+            record.error = "stream ended inside an SSE event"
+        }
+        if keep {
+            state = .idle
+            finishRecord(.completed, error: nil, at: now)
+            if state == .idle && !hasRecord { owner.connectionIsIdle(self) }
+        } else {
+            finishRecord(.completed, error: nil, at: now)
+            close()
+        }
+    }
+
+    // MARK: endings
+
+    /// Ends the request in flight with a transport failure and closes the connection.
+    private func fail(_ outcome: TransportOutcome, error: String, at now: UInt64 = uv_hrtime()) {
+        finish(outcome, error: error, at: now)
+        close()
+    }
+
+    private func finish(_ outcome: TransportOutcome, error: String?, at now: UInt64) {
+        guard hasRecord else { return }
+        finishRecord(outcome, error: error, at: now)
+    }
+
+    private func finishRecord(_ outcome: TransportOutcome, error: String?, at now: UInt64) {
+        record.endNanos = now
+        record.transport = outcome
+        if let error { record.error = error }
+        payloadHint = max(payloadHint, record.payload.count)
+        eventsHint = max(eventsHint, record.events.count)
+        let done = record
+        record = RequestRecord(requestIndex: -1, loopID: context.loopID, connectionID: id)
+        hasRecord = false
+        owner.connection(self, didFinish: done)
+    }
+
+    /// Applies `--connect-timeout`, `--read-timeout` and `--total-timeout`; called by the owner's sweep timer.
+    func checkTimeouts(now: UInt64) {
+        switch state {
+        case .connecting:
+            if context.connectTimeoutNanos > 0 && now &- connectStartNanos > context.connectTimeoutNanos {
+                if hasRecord {
+                    record.startNanos = now
+                    if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
+                }
+                fail(.timeoutConnect, error: "connect to \(context.address) timed out", at: now)
+            }
+        case .awaitingResponse:
+            if context.totalTimeoutNanos > 0 && now &- record.startNanos > context.totalTimeoutNanos {
+                fail(.timeoutTotal, error: "total timeout: no complete response after \(Double(context.totalTimeoutNanos) / 1e9) s", at: now)
+            } else if context.readTimeoutNanos > 0 && now &- lastActivityNanos > context.readTimeoutNanos {
+                fail(.timeoutIdle, error: "read timeout: no data for \(Double(context.readTimeoutNanos) / 1e9) s", at: now)
+            }
+        case .idle, .closing:
+            break
+        }
+    }
+
+    /// Closes the connection. A request still in flight ends as `reset` ("aborted").
+    func close() {
+        guard state != .closing else { return }
+        if hasRecord { finish(.reset, error: "aborted: connection closed by the client", at: uv_hrtime()) }
+        state = .closing
+        uv_close(cuv_tcp_as_handle(handle), HTTP1ClientConnection.closeCallback)
+    }
+
+    private func didClose() {
+        context.liveConnections -= 1
+        if hasRecord, let error = pendingConnectError {
+            let now = uv_hrtime()
+            record.startNanos = now
+            if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
+            finishRecord(.connectFailed, error: "connect to \(context.address) failed: \(error)", at: now)
+        }
+        owner.connectionDidClose(self)
+    }
+}
