@@ -113,7 +113,6 @@ struct HTTP1ResponseParser {
         case failed(HTTP1ParseError)
     }
 
-    private let maxHeadBytes: Int
     private var state: State = .head
     private var head: HTTP1HeadAccumulator
     private var chunked: HTTP1ChunkedDecoder
@@ -123,7 +122,6 @@ struct HTTP1ResponseParser {
     /// Creates a parser that rejects a head (status line, fields and the blank line) longer
     /// than `maxHeadBytes` bytes; the same limit bounds a chunked trailer section.
     init(maxHeadBytes: Int = 64 * 1024) {
-        self.maxHeadBytes = maxHeadBytes
         head = HTTP1HeadAccumulator(maxBytes: maxHeadBytes, skipsLeadingEmptyLines: false)
         chunked = HTTP1ChunkedDecoder(maxTrailerBytes: maxHeadBytes)
     }

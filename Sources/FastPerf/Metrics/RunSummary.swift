@@ -247,4 +247,3 @@ public struct RunSummary: Sendable {
         return Data(("[\n" + rows.joined(separator: ",\n") + "\n]\n").utf8)
     }
 }
-

@@ -55,13 +55,14 @@ enum DatasetFiles {
         return path
     }
 
-    /// Lines of `text` split on LF (a trailing CR removed), numbered from 1.
+    /// Lines of `text` split on LF or CRLF, numbered from 1. (In Swift, CRLF is one `Character`, so a
+    /// plain split on `"\n"` would leave CRLF files unsplit.)
     static func numberedLines(_ text: String) -> [(number: Int, text: Substring)] {
         var out: [(Int, Substring)] = []
         var n = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             n += 1
-            out.append((n, line.hasSuffix("\r") ? line.dropLast() : line))
+            out.append((n, line))
         }
         return out
     }

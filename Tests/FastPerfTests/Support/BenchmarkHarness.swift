@@ -1,0 +1,107 @@
+import Foundation
+@testable import FastPerf
+
+/// Runs `Benchmark.run` into a fresh temporary outputs folder and reads back what it stored.
+enum BenchmarkHarness {
+    /// One `result` row, by column name.
+    struct Row {
+        var values: [String: SQLValue]
+        func double(_ c: String) -> Double? {
+            switch values[c] { case .real(let v): v; case .integer(let v): Double(v); default: nil }
+        }
+        func int(_ c: String) -> Int? {
+            if case .integer(let v) = values[c] { return Int(v) } else { return nil }
+        }
+        func text(_ c: String) -> String? {
+            if case .text(let v) = values[c] { return v } else { return nil }
+        }
+        var success: Bool { int("success") == 1 }
+        var outcome: String { text("outcome") ?? "?" }
+        var ttftMillis: Double? { double("first_chunk_latency").map { $0 * 1000 } }
+        var latencyMillis: Double? { double("latency").map { $0 * 1000 } }
+        var tpotMillis: Double? { double("time_per_output_token").map { $0 * 1000 } }
+        var itlMillis: [Double] {
+            guard let t = text("inter_token_latencies"), let a = try? JSONSerialization.jsonObject(with: Data(t.utf8)) as? [Double] else { return [] }
+            return a.map { $0 * 1000 }
+        }
+        var responseMessages: [String] {
+            guard let t = text("response_messages"), let a = try? JSONSerialization.jsonObject(with: Data(t.utf8)) as? [String] else { return [] }
+            return a
+        }
+    }
+
+    struct Outcome {
+        var report: BenchmarkReport
+        var rows: [Row]
+        var summaryJSON: [String: Any]
+    }
+
+    static func arguments(url: String?, parallel: Int = 1, number: Int = 1) -> RunArguments {
+        var a = RunArguments()
+        a.url = url
+        a.parallel = [parallel]
+        a.number = [number]
+        a.prompt = "hello"
+        a.maxTokens = 20
+        a.sleepInterval = 0
+        a.outputsDir = FileManager.default.temporaryDirectory.appendingPathComponent("fastperf-tests-\(UUID().uuidString)").path
+        a.noTimestamp = true
+        a.connectTimeout = 5
+        a.totalTimeout = 30
+        return a
+    }
+
+    static func run(_ args: RunArguments) throws -> Outcome {
+        defer { try? FileManager.default.removeItem(atPath: args.outputsDir) }
+        let report = try Benchmark.run(args) { _ in }
+        let point = report.points[0]
+        let db = try SQLiteDatabase(path: point.directory + "/benchmark_data.db")
+        let names = ResultSchema.columns.map(\.name)
+        let rows = try db.query("SELECT \(names.joined(separator: ", ")) FROM result ORDER BY start_time").map { values in
+            Row(values: Dictionary(uniqueKeysWithValues: zip(names, values)))
+        }
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: point.directory + "/benchmark_summary.json"))) as? [String: Any] ?? [:]
+        return Outcome(report: report, rows: rows, summaryJSON: summary)
+    }
+
+    /// Replays `steps` from a loopback server for `number` requests and returns the rows.
+    static func replay(_ steps: [ReplayServer.Step], number: Int = 1, configure: (inout RunArguments) -> Void = { _ in }) throws -> Outcome {
+        let server = try ReplayServer(steps: steps)
+        defer { server.stop() }
+        var args = arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions", number: number)
+        configure(&args)
+        return try run(args)
+    }
+
+    /// Splits a case body into blocks, each ending with a blank line (LF bodies).
+    static func blocks(_ body: [UInt8]) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var start = 0
+        var i = 0
+        while i + 1 < body.count {
+            if body[i] == 10 && body[i + 1] == 10 {
+                out.append(Array(body[start...(i + 1)]))
+                start = i + 2
+                i += 2
+            } else {
+                i += 1
+            }
+        }
+        if start < body.count { out.append(Array(body[start...])) }
+        return out
+    }
+
+    /// Steps for a case: the head at 0 ms, then block k at `times[k]` ms (all at 0 when `times` is nil).
+    static func caseSteps(_ name: String, times: [Double]? = nil) throws -> [ReplayServer.Step] {
+        let c = try CaseFixtures.load(name)
+        var steps = [ReplayServer.Step(atMillis: 0, bytes: c.head)]
+        let bs = blocks(c.body)
+        if let times {
+            precondition(times.count == bs.count, "\(name): \(bs.count) blocks, \(times.count) times")
+            for (b, t) in zip(bs, times) { steps.append(.init(atMillis: t, bytes: b)) }
+        } else {
+            steps.append(.init(atMillis: 0, bytes: c.body))
+        }
+        return steps
+    }
+}
