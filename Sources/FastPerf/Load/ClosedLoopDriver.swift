@@ -13,6 +13,8 @@ final class ClosedLoopDriver: HTTP1ClientConnectionOwner {
     private var sweep: LoopTimer?
     private var connections: [ObjectIdentifier: HTTP1ClientConnection] = [:]
     private var stopping = false
+    /// Requests lost on a connection the server closed while idle, to send again first (arena indices).
+    private var retries: [Int] = []
 
     init(plan: LoopPlan, loop: EventLoop) {
         self.plan = plan
@@ -36,9 +38,10 @@ final class ClosedLoopDriver: HTTP1ClientConnectionOwner {
         finishIfDone()
     }
 
-    private var hasMoreRequests: Bool { next < plan.requestIndices.upperBound && !stopping }
+    private var hasMoreRequests: Bool { !retries.isEmpty || (next < plan.requestIndices.upperBound && !stopping) }
 
     private func takeNext() -> Int {
+        if let i = retries.popLast() { return i }
         let i = next
         next += 1
         let n = plan.progress.inFlight.add(1, ordering: .relaxed).newValue
@@ -75,6 +78,12 @@ final class ClosedLoopDriver: HTTP1ClientConnectionOwner {
     func connection(_ connection: HTTP1ClientConnection, didFinish record: RequestRecord) {
         plan.progress.inFlight.subtract(1, ordering: .relaxed)
         deliver(record)
+    }
+
+    func connection(_ connection: HTTP1ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
+        // Still in flight: takeNext will count it again.
+        plan.progress.inFlight.subtract(1, ordering: .relaxed)
+        retries.append(requestIndex)
     }
 
     func connectionDidClose(_ connection: HTTP1ClientConnection) {

@@ -10,6 +10,7 @@ struct UVError: Error, CustomStringConvertible, Sendable {
     static func check(_ rc: Int32) throws(UVError) { if rc != 0 { throw UVError(code: rc) } }
     static var eof: Int32 { Int32(UV_EOF.rawValue) }
     static var timedOut: Int32 { Int32(UV_ETIMEDOUT.rawValue) }
+    static var connectionReset: Int32 { Int32(UV_ECONNRESET.rawValue) }
 }
 
 /// The monotonic clock every measurement uses: libuv's `uv_hrtime`, in nanoseconds from an arbitrary origin.

@@ -242,6 +242,7 @@ final class MockExchange: ServerConnectionDelegate {
     private func arm(atNanos due: UInt64) {
         let now = MonotonicClock.nowNanos()
         let waitNanos = due > now ? due - now : 0
+        timerDueNanos = due
         let ms = (waitNanos + 999_999) / 1_000_000
         server.loop.updateTime()  // so the ms timeout counts from now, not from the loop turn's cached time
         let t = timer ?? LoopTimer(loop: server.loop) { [unowned self] in self.timerFired() }
@@ -249,8 +250,16 @@ final class MockExchange: ServerConnectionDelegate {
         t.start(timeoutMillis: ms)
     }
 
+    /// When the armed timer is due, in ns.
+    private var timerDueNanos: UInt64 = 0
+
     private func timerFired() {
         guard let plan = stream else { return }
+        // libuv's loop clock is coarse (CLOCK_MONOTONIC_COARSE, a few ms), so a timer may fire early: re-arm.
+        if MonotonicClock.nowNanos() + 200_000 < timerDueNanos {
+            arm(atNanos: timerDueNanos)
+            return
+        }
         if plan.streamed { sendDueTokens() } else { finishNonStream() }
     }
 

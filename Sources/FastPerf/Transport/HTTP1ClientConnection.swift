@@ -6,6 +6,11 @@ protocol HTTP1ClientConnectionOwner: AnyObject {
     func connectionIsIdle(_ connection: HTTP1ClientConnection)
     /// A request ended (successfully or not); exactly one call per request given to `send`.
     func connection(_ connection: HTTP1ClientConnection, didFinish record: RequestRecord)
+    /// A reused keep-alive connection was closed by the server before any byte of the response to request
+    /// `requestIndex` arrived: the server closed an idle connection as the request went out, so the request
+    /// was never processed. The owner sends it again on a new connection (as browsers and aiohttp do);
+    /// no record is made for the lost attempt.
+    func connection(_ connection: HTTP1ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64)
     /// The handle is closed; the connection will make no further calls.
     func connectionDidClose(_ connection: HTTP1ClientConnection)
 }
@@ -37,6 +42,8 @@ final class HTTP1ClientConnection {
     private var connectStartNanos: UInt64 = 0
     private var lastActivityNanos: UInt64 = 0
     private var responseKeepAlive = true
+    /// Responses completed on this connection (a reused connection may be closed by the server when idle).
+    private var completedResponses = 0
     /// Capacity hints so a request's arrays are sized like the previous one's (one allocation each).
     private var payloadHint = 4096
     private var eventsHint = 64
@@ -238,6 +245,16 @@ final class HTTP1ClientConnection {
             close()
             return
         }
+        if parser.isIdle && completedResponses > 0 && (code == UVError.eof || code == UVError.connectionReset) {
+            let index = record.requestIndex
+            let intended = record.intendedStartNanos
+            let wasClosedLoop = intended == record.startNanos
+            hasRecord = false
+            record = RequestRecord(requestIndex: -1, loopID: context.loopID, connectionID: id)
+            close()
+            owner.connection(self, didLoseRequest: index, intendedNanos: wasClosedLoop ? 0 : intended)
+            return
+        }
         if code == UVError.eof {
             var ended = false
             do {
@@ -261,6 +278,7 @@ final class HTTP1ClientConnection {
 
     private func responseDidEnd(at now: UInt64) {
         let keep = responseKeepAlive
+        completedResponses += 1
         if record.isEventStream && sse.hasPendingData && record.error == nil {
             record.error = "stream ended inside an SSE event"
         }

@@ -54,12 +54,25 @@ final class ReplayServer: @unchecked Sendable {
         try self.init(script: { _ in steps })
     }
 
+    /// Stops listening once `n` connections have been accepted (later connects are refused).
+    func stopAfter(connections n: Int) {
+        lock.lock()
+        stopAfterCount = n
+        lock.unlock()
+    }
+
+    private var stopAfterCount = Int.max
+    private var closedListener = false
+
     func stop() {
         lock.lock()
         stopped = true
         lock.unlock()
-        shutdown(listenFD, Int32(SHUT_RDWR))
-        Glibc.close(listenFD)
+        if !closedListener {
+            closedListener = true
+            shutdown(listenFD, Int32(SHUT_RDWR))
+            Glibc.close(listenFD)
+        }
     }
 
     private func acceptLoop() {
@@ -74,6 +87,16 @@ final class ReplayServer: @unchecked Sendable {
             if isStopped { Glibc.close(fd); return }
             let steps = script(n)
             Thread { [self] in serve(fd: fd, steps: steps) }.start()
+            lock.lock()
+            let limit = stopAfterCount
+            lock.unlock()
+            if n + 1 >= limit {
+                lock.lock()
+                closedListener = true
+                lock.unlock()
+                Glibc.close(listenFD)
+                return
+            }
         }
     }
 

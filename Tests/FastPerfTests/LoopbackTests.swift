@@ -1,0 +1,206 @@
+import Foundation
+import Testing
+@testable import FastPerf
+
+/// Whole runs over loopback: `fastperf serve` with exact delays, and failure modes from a scripted server.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct LoopbackTests {
+    /// DESIGN §3 against the mock server: TTFT 50 ms, ITL 10 ms, 20 tokens, 4 connections, 40 requests.
+    @Test func mockServerTimingsAreMeasured() throws {
+        var config = MockServerConfiguration()
+        config.port = 0
+        config.ttftMillis = 50
+        config.itlMillis = 10
+        let server = MockServer(configuration: config)
+        let port = try server.start()
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 4, number: 40)
+        args.maxTokens = 20
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 40)
+        #expect(out.rows.allSatisfy { $0.success })
+        let s = out.report.points[0].summary
+        let ttft = try #require(s.avgTTFTMillis)
+        let tpot = try #require(s.avgTPOTMillis)
+        #expect(abs(ttft - 50) <= 2, "avg TTFT \(ttft) ms")
+        #expect(abs(tpot - 10) <= 1, "avg TPOT \(tpot) ms")
+        #expect(out.rows.allSatisfy { $0.int("completion_tokens") == 20 })
+        #expect(out.report.points[0].peakInFlight == 4)
+        #expect(out.report.points[0].loopCloseStatus == 0)
+        // Four keep-alive connections carried all 40 requests.
+        #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 4)
+    }
+
+    @Test func nonStreamAgainstMockServer() throws {
+        var config = MockServerConfiguration()
+        config.port = 0
+        config.ttftMillis = 20
+        config.itlMillis = 1
+        let server = MockServer(configuration: config)
+        let port = try server.start()
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/completions", parallel: 2, number: 6)
+        args.stream = false
+        args.maxTokens = 10
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 6)
+        for r in out.rows {
+            #expect(r.success, "\(r.outcome) \(r.text("error") ?? "")")
+            #expect(r.int("is_stream") == 0)
+            #expect(r.ttftMillis == r.latencyMillis)
+            #expect(r.latencyMillis! >= 29)  // 20 + 9 × 1 ms
+            #expect(r.int("completion_tokens") == 10)
+        }
+    }
+
+    @Test func sweepWritesOnePointFolderEach() throws {
+        var config = MockServerConfiguration()
+        config.port = 0
+        let server = MockServer(configuration: config)
+        let port = try server.start()
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)", parallel: 1, number: 3)
+        args.parallel = [1, 3]
+        args.number = [3, 9]
+        args.maxTokens = 4
+        let report = try Benchmark.run(args) { _ in }
+        defer { try? FileManager.default.removeItem(atPath: args.outputsDir) }
+        #expect(report.points.map(\.rows) == [3, 9])
+        #expect(report.url.hasSuffix("/v1/chat/completions"))
+        for p in report.points {
+            for f in ["benchmark_data.db", "benchmark_args.json", "benchmark_summary.json", "benchmark_percentile.json"] {
+                #expect(FileManager.default.fileExists(atPath: p.directory + "/" + f), "\(f) in \(p.directory)")
+            }
+        }
+        #expect(FileManager.default.fileExists(atPath: report.runDirectory + "/performance_summary.txt"))
+        #expect(FileManager.default.fileExists(atPath: report.runDirectory + "/benchmark.log"))
+        #expect(report.points[1].directory.hasSuffix("parallel_3_number_9"))
+    }
+
+    @Test func apiKeyIsSentAndMaskedInSavedArguments() throws {
+        let body = Array(#"{"choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#.utf8)
+        let server = try ReplayServer(steps: [.init(atMillis: 0, bytes: Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)])
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions")
+        args.apiKey = "sk-secret-key-123456"
+        args.headers = ["X-Trace": "abc"]
+        args.stream = false
+        let report = try Benchmark.run(args) { _ in }
+        defer { try? FileManager.default.removeItem(atPath: args.outputsDir) }
+        let head = try #require(server.requests.first)
+        #expect(head.contains("Authorization: Bearer sk-secret-key-123456"))
+        #expect(head.contains("X-Trace: abc"))
+        #expect(head.hasPrefix("POST /v1/chat/completions HTTP/1.1"))
+        let saved = try String(contentsOfFile: report.points[0].directory + "/benchmark_args.json", encoding: .utf8)
+        #expect(!saved.contains("sk-secret-key-123456"))
+        #expect(saved.contains("\"api_key\""))
+    }
+
+    // MARK: bad responses become failed rows with their reason
+
+    @Test func http500IsAFailedRowWithStatusAndBody() throws {
+        let body = Array(#"{"error":{"message":"model crashed","type":"server_error"}}"#.utf8)
+        let out = try BenchmarkHarness.replay([.init(atMillis: 0, bytes: Array("HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)], number: 3)
+        #expect(out.rows.count == 3)
+        for r in out.rows {
+            #expect(!r.success && r.outcome == "http_status")
+            #expect(r.int("http_status") == 500)
+            #expect(r.text("error")?.contains("model crashed") == true)
+        }
+        #expect((out.summaryJSON["Failures by kind"] as? [String: Int])?["http_status"] == 3)
+    }
+
+    /// The replay server keeps no connection open after its one response but does not say `Connection: close`:
+    /// a request sent on the reused connection is lost before any response byte, and is sent again.
+    @Test func requestLostOnAnIdleCloseIsResent() throws {
+        let body = Array(#"{"choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#.utf8)
+        let out = try BenchmarkHarness.replay([.init(atMillis: 0, bytes: Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)], number: 5) {
+            $0.stream = false
+        }
+        #expect(out.rows.count == 5)
+        let outcomes = out.rows.map(\.outcome)
+        #expect(outcomes.allSatisfy { $0 == "ok" }, "\(outcomes)")
+    }
+
+    @Test func twoHundredThatIsNotSSEIsAProtocolError() throws {
+        let body = Array("<html>gateway login page</html>".utf8)
+        let out = try BenchmarkHarness.replay([.init(atMillis: 0, bytes: Array("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)])
+        let r = try #require(out.rows.first)
+        #expect(!r.success && r.outcome == "protocol_error")
+        #expect(r.int("http_status") == 200)
+        #expect(r.text("error") != nil)
+    }
+
+    @Test func chunkedStreamCutMidwayIsReset() throws {
+        let head = Array("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        let event = Array("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n".utf8)
+        let chunk = Array((String(event.count, radix: 16) + "\r\n").utf8) + event + [13, 10]
+        let out = try BenchmarkHarness.replay([.init(atMillis: 0, bytes: head + chunk)])
+        let r = try #require(out.rows.first)
+        #expect(!r.success && r.outcome == "reset")
+        #expect(r.text("error")?.contains("closed") == true)
+        #expect(r.responseMessages.count == 1)
+    }
+
+    @Test func malformedStatusLineIsAProtocolError() throws {
+        let out = try BenchmarkHarness.replay([.init(atMillis: 0, bytes: Array("HTTX/1.1 200 OK\r\n\r\n".utf8))])
+        let r = try #require(out.rows.first)
+        #expect(r.outcome == "protocol_error")
+        #expect(r.int("http_status") == nil)
+    }
+
+    @Test func readTimeoutEndsAStalledStream() throws {
+        let c = try CaseFixtures.load("case-01")
+        let blocks = BenchmarkHarness.blocks(c.body)
+        // Head and one block, then silence for 3 s; --read-timeout 0.3 s.
+        let out = try BenchmarkHarness.replay([.init(atMillis: 0, bytes: c.head + blocks[0]), .init(atMillis: 3000, bytes: blocks[1])]) {
+            $0.readTimeout = 0.3
+        }
+        let r = try #require(out.rows.first)
+        #expect(r.outcome == "timeout_idle")
+        let elapsed = (r.double("completed_time")! - r.double("start_time")!)
+        #expect(elapsed > 0.29 && elapsed < 1.5, "timed out after \(elapsed) s")
+    }
+
+    @Test func connectionRefusedMidRunBecomesRows() throws {
+        // The server answers the pre-run probe, then each request with a response that closes the connection;
+        // after it stops listening, the remaining requests fail to connect and still become rows.
+        let c = try CaseFixtures.load("case-02")
+        let server = try ReplayServer(steps: [.init(atMillis: 0, bytes: c.whole)])
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions", number: 1)
+        args.number = [4]
+        server.stopAfter(connections: 3)  // the probe + 2 requests
+        let out = try BenchmarkHarness.run(args)
+        server.stop()
+        #expect(out.rows.count == 4)
+        #expect(out.rows.filter(\.success).count == 2)
+        #expect(out.rows.filter { $0.outcome == "connect_failed" }.count == 2)
+    }
+
+    // MARK: bad input fails before the run, with one line
+
+    @Test func unreachableURLFailsBeforeTheRun() throws {
+        let args = BenchmarkHarness.arguments(url: "http://127.0.0.1:9/v1/chat/completions")
+        let error = #expect(throws: FastPerfError.self) { try Benchmark.run(args) { _ in } }
+        #expect(error?.message.contains("cannot connect to 127.0.0.1:9") == true)
+        #expect(error?.message.contains("\n") == false)
+        #expect(!FileManager.default.fileExists(atPath: args.outputsDir))
+    }
+
+    @Test func badArgumentsFailBeforeTheRun() throws {
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:9/v1/chat/completions")
+        args.extraArgs = "{not json"
+        #expect(throws: FastPerfError.self) { try Benchmark.run(args) { _ in } }
+        args = BenchmarkHarness.arguments(url: "http://127.0.0.1:9/v1/chat/completions")
+        args.prompt = nil
+        args.dataset = "line_by_line"
+        args.datasetPath = "/nonexistent/prompts.txt"
+        let e = #expect(throws: FastPerfError.self) { try Benchmark.run(args) { _ in } }
+        #expect(e?.message.contains("/nonexistent/prompts.txt") == true)
+        args = BenchmarkHarness.arguments(url: "http://127.0.0.1:9/v1/chat/completions")
+        args.parallel = [1, 2]
+        #expect(throws: FastPerfError.self) { try Benchmark.run(args) { _ in } }
+        args = BenchmarkHarness.arguments(url: "https://127.0.0.1:9/v1/chat/completions")
+        #expect(throws: FastPerfError.self) { try Benchmark.run(args) { _ in } }
+    }
+}
