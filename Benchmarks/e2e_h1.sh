@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# End-to-end client benchmark over HTTP/1.1: h2load --h1, wrk and fastperf (--db-store full and metrics)
+# against the same canned-SSE nginx (../shared/bench/nginx_sse.sh), one after another in one run.
+# Prints req/s, client CPU per request (user+sys from /usr/bin/time), peak RSS and the ratio to h2load.
+# usage: Benchmarks/e2e_h1.sh [REQUESTS=20000] [CONNECTIONS=64] [TOKENS=64]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-20000}; C=${2:-64}; T=${3:-64}
+H1=18480; H2=18481; W=$(mktemp -d /tmp/fastperf-bench.XXXXXX); chmod 755 "$W"  # nginx workers (www-data) read the body file
+BENCH_DIR=${FASTPERF_BENCH_DIR:-../shared/bench}
+need=""
+command -v nginx >/dev/null || need="$need nginx-light"
+command -v h2load >/dev/null || need="$need nghttp2-client"
+command -v wrk >/dev/null || need="$need wrk"
+[ -x /usr/bin/time ] || need="$need time"
+if [ -n "$need" ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
+fi
+swift build -c release >/dev/null
+FP=.build/release/fastperf
+sh "$BENCH_DIR/nginx_sse.sh" $H1 $H2 $T "$W" >/dev/null
+trap 'kill "$(cat "$W/nginx.pid")" 2>/dev/null || true; rm -rf "$W"' EXIT
+sleep 0.5
+printf '{"model":"bench-model","messages":[{"role":"user","content":"hi"}],"stream":true}' > "$W/body.json"
+cat > "$W/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"model":"bench-model","messages":[{"role":"user","content":"hi"}],"stream":true}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+URL=http://127.0.0.1:$H1/v1/chat/completions
+# Warm nginx up once.
+h2load --h1 -n 2000 -c $C -t 1 -d "$W/body.json" -H 'Content-Type: application/json' $URL >/dev/null
+
+# measure NAME CMD...: runs CMD under /usr/bin/time, keeps its stdout in $W/NAME.out, CPU s and peak KiB in $W/NAME.time
+measure() {
+  local name=$1; shift
+  /usr/bin/time -f "%U %S %M %e" -o "$W/$name.time" "$@" > "$W/$name.out" 2> "$W/$name.err" || { echo "$name failed:"; tail -5 "$W/$name.err"; exit 1; }
+}
+measure h2load h2load --h1 -n $N -c $C -t 1 -d "$W/body.json" -H 'Content-Type: application/json' $URL
+measure wrk wrk -t 1 -c $C -d 5s -s "$W/post.lua" $URL
+for store in full metrics; do
+  measure fastperf-$store $FP perf --url $URL --parallel $C --number $N --max-tokens $T --prompt hi \
+    --db-store $store --outputs-dir "$W/out-$store" --no-timestamp --name bench --sleep-interval 0
+done
+
+python3 - "$W" "$N" <<'PY'
+import json, re, sys, glob
+w, n = sys.argv[1], int(sys.argv[2])
+def cpu(name):
+    u, s, m, e = open(f"{w}/{name}.time").read().split()[-4:]
+    return float(u) + float(s), int(m) / 1024, float(e)
+rows = []
+out = open(f"{w}/h2load.out").read()
+rps = float(re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", out).group(1))
+ok = int(re.search(r"(\d+) succeeded", out).group(1))
+c, rss, _ = cpu("h2load"); rows.append(("h2load --h1", rps, ok, c / max(ok, 1), rss))
+out = open(f"{w}/wrk.out").read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+reqs = int(re.search(r"(\d+) requests in", out).group(1))
+c, rss, _ = cpu("wrk"); rows.append(("wrk", rps, reqs, c / max(reqs, 1), rss))
+for store in ("full", "metrics"):
+    s = json.load(open(glob.glob(f"{w}/out-{store}/bench/parallel_*/benchmark_summary.json")[0]))
+    c, rss, _ = cpu(f"fastperf-{store}")
+    ok = s["Success Requests"]
+    rows.append((f"fastperf --db-store {store}", s["Req Throughput (req/s)"], ok, c / max(n, 1), rss))
+base_rps, base_cpu = rows[0][1], rows[0][3]
+print(f"{'client':28} {'req/s':>10} {'ok':>7} {'CPU µs/req':>11} {'peak RSS MiB':>13} {'req/s ÷ h2load':>15} {'CPU ÷ h2load':>13}")
+for name, rps, ok, c, rss in rows:
+    print(f"{name:28} {rps:10.0f} {ok:7d} {c*1e6:11.1f} {rss:13.1f} {rps/base_rps:15.2f} {c/base_cpu:13.2f}")
+PY
