@@ -5,28 +5,39 @@ enum JSONText {
     static func quote(_ s: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count + 2)
-        appendQuoted(s.utf8, to: &out)
+        appendQuoted(Array(s.utf8), to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Appends the UTF-8 bytes `s` as a JSON string literal (quotes included) to `out`.
-    /// Invalid UTF-8 is passed through unchanged; SQLite stores it as given.
-    static func appendQuoted<S: Sequence>(_ s: S, to out: inout [UInt8]) where S.Element == UInt8 {
+    /// Invalid UTF-8 is passed through unchanged; SQLite stores it as given. Runs of bytes that need no
+    /// escaping are copied in one append.
+    static func appendQuoted<C: Collection>(_ s: C, to out: inout [UInt8]) where C.Element == UInt8, C.Index == Int {
         out.append(UInt8(ascii: "\""))
-        for b in s {
+        var runStart = s.startIndex
+        var i = s.startIndex
+        let end = s.endIndex
+        while i < end {
+            let b = s[i]
+            if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+                i += 1
+                continue
+            }
+            if runStart < i { out.append(contentsOf: s[runStart..<i]) }
             switch b {
-            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(b)
-            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(b)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(b)
             case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
             case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
             case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+            default:
+                let hex = Array("0123456789abcdef".utf8)
                 out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
                                         hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: out.append(b)
             }
+            i += 1
+            runStart = i
         }
+        if runStart < end { out.append(contentsOf: s[runStart..<end]) }
         out.append(UInt8(ascii: "\""))
     }
 

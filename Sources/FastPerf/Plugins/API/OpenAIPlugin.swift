@@ -135,7 +135,7 @@ public struct OpenAIPlugin: APIPlugin {
             }
             let chunk: ChunkJSON
             do {
-                chunk = try decoder.decode(ChunkJSON.self, from: Data(trimmed))
+                chunk = try OpenAIChunkScanner.scan(trimmed) ?? decoder.decode(ChunkJSON.self, from: Data(trimmed))
             } catch {
                 parsed.undecodableEvents += 1
                 if name.elementsEqual(Self.errorEventName), parsed.errorMessage == nil {
@@ -264,6 +264,8 @@ struct ChunkJSON: Decodable {
 
     enum CodingKeys: String, CodingKey { case choices, usage, error, message }
 
+    init() {}
+
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         choices = try? c.decodeIfPresent([ChoiceJSON].self, forKey: .choices)
@@ -286,6 +288,8 @@ struct ChoiceJSON: Decodable {
         case finishReason = "finish_reason"
     }
 
+    init() {}
+
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         index = try? c.decodeIfPresent(Int.self, forKey: .index)
@@ -302,7 +306,9 @@ struct MessageJSON: Decodable {
     var reasoningContent: String?
     var reasoning: String?
     /// Number of entries in `tool_calls` (0 when absent or null).
-    var toolCallCount: Int
+    var toolCallCount: Int = 0
+
+    init() {}
 
     enum CodingKeys: String, CodingKey {
         case content, reasoning
@@ -328,6 +334,8 @@ struct UsageJSON: Decodable {
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"
     }
+
+    init() {}
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

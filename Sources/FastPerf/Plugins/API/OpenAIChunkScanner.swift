@@ -1,0 +1,430 @@
+/// A single-pass reader for the common shape of an OpenAI streaming chunk (RFC 8259 syntax), used by
+/// `OpenAIPlugin` on the writer thread before falling back to `JSONDecoder`.
+///
+/// Why: `JSONDecoder` costs several µs per chunk here, which makes the writer thread the slowest part of a run
+/// at tens of thousands of SSE events per second. This reader walks the bytes once, keeps only the fields the
+/// metrics need (`choices[].index/finish_reason/text/delta.{content,reasoning_content,reasoning,tool_calls}`
+/// and `usage.{prompt,completion}_tokens`) and skips everything else without building values.
+///
+/// It gives the same result as decoding `ChunkJSON` with `JSONDecoder`, or `nil` when it cannot be sure:
+/// malformed JSON, a top-level `error` or `message` (error text is formatted by the decoder path), numbers
+/// that are not plain integers where an integer is read, or duplicate keys of interest.
+struct OpenAIChunkScanner {
+    private let bytes: ArraySlice<UInt8>
+    private var i: Int
+
+    private init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        self.i = bytes.startIndex
+    }
+
+    /// The chunk in `bytes` (one SSE event's data, trimmed), or nil to let `JSONDecoder` decide.
+    static func scan(_ bytes: ArraySlice<UInt8>) -> ChunkJSON? {
+        var s = OpenAIChunkScanner(bytes)
+        guard let chunk = s.topLevel() else { return nil }
+        s.skipWhitespace()
+        return s.i == s.bytes.endIndex ? chunk : nil
+    }
+
+    // MARK: structure
+
+    private mutating func topLevel() -> ChunkJSON? {
+        var chunk = ChunkJSON()
+        var seen = KeySet()
+        let ok = forEachMember { key, s in
+            switch key {
+            case .choices:
+                guard seen.insert(.choices) else { return false }
+                if s.peek() == UInt8(ascii: "[") {
+                    var list: [ChoiceJSON] = []
+                    guard s.forEachElement({ s in
+                        guard s.peek() == UInt8(ascii: "{") else {
+                            // JSONDecoder fails the whole array on a non-object entry: choices = nil.
+                            return false
+                        }
+                        guard let c = s.choice() else { return false }
+                        list.append(c)
+                        return true
+                    }) else { return false }
+                    chunk.choices = list
+                } else {
+                    guard s.skipNullOrValue() else { return false }
+                    chunk.choices = nil
+                }
+                return true
+            case .usage:
+                guard seen.insert(.usage) else { return false }
+                if s.peek() == UInt8(ascii: "{") {
+                    guard let u = s.usage() else { return false }
+                    chunk.usage = u
+                    return true
+                }
+                return s.skipNullOrValue()
+            case .error, .message:
+                return false  // the decoder path formats error text
+            default:
+                return s.skipValue()
+            }
+        }
+        return ok ? chunk : nil
+    }
+
+    private mutating func choice() -> ChoiceJSON? {
+        var c = ChoiceJSON()
+        var seen = KeySet()
+        let ok = forEachMember { key, s in
+            switch key {
+            case .index:
+                guard seen.insert(.index) else { return false }
+                return s.readInt(into: &c.index)
+            case .finishReason:
+                guard seen.insert(.finishReason) else { return false }
+                return s.readString(into: &c.finishReason)
+            case .text:
+                guard seen.insert(.text) else { return false }
+                return s.readString(into: &c.text)
+            case .delta, .message:
+                guard seen.insert(key) else { return false }
+                guard s.peek() == UInt8(ascii: "{") else { return s.skipNullOrValue() }
+                guard let m = s.messageObject() else { return false }
+                if key == .delta { c.delta = m } else { c.message = m }
+                return true
+            default:
+                return s.skipValue()
+            }
+        }
+        return ok ? c : nil
+    }
+
+    private mutating func messageObject() -> MessageJSON? {
+        var m = MessageJSON()
+        var seen = KeySet()
+        let ok = forEachMember { key, s in
+            switch key {
+            case .content:
+                guard seen.insert(.content) else { return false }
+                return s.readString(into: &m.content)
+            case .reasoningContent:
+                guard seen.insert(.reasoningContent) else { return false }
+                return s.readString(into: &m.reasoningContent)
+            case .reasoning:
+                guard seen.insert(.reasoning) else { return false }
+                return s.readString(into: &m.reasoning)
+            case .toolCalls:
+                guard seen.insert(.toolCalls) else { return false }
+                if s.peek() == UInt8(ascii: "[") {
+                    var n = 0
+                    guard s.forEachElement({ s in n += 1; return s.skipValue() }) else { return false }
+                    m.toolCallCount = n
+                    return true
+                }
+                return s.skipNullOrValue()
+            default:
+                return s.skipValue()
+            }
+        }
+        return ok ? m : nil
+    }
+
+    private mutating func usage() -> UsageJSON? {
+        var u = UsageJSON()
+        var seen = KeySet()
+        let ok = forEachMember { key, s in
+            switch key {
+            case .promptTokens:
+                guard seen.insert(.promptTokens) else { return false }
+                return s.readInt(into: &u.promptTokens)
+            case .completionTokens:
+                guard seen.insert(.completionTokens) else { return false }
+                return s.readInt(into: &u.completionTokens)
+            default:
+                return s.skipValue()
+            }
+        }
+        return ok ? u : nil
+    }
+
+    // MARK: keys
+
+    /// Keys already met in the current object (a bit per `Key`), to refuse duplicates without hashing.
+    private struct KeySet {
+        private var bits: UInt32 = 0
+        mutating func insert(_ k: Key) -> Bool {
+            let bit = UInt32(1) << UInt32(k.rawValue)
+            defer { bits |= bit }
+            return bits & bit == 0
+        }
+    }
+
+    /// The member names this reader keeps; everything else is `.other`.
+    private enum Key: Int {
+        case choices, usage, error, message, index, finishReason, text, delta, content, reasoningContent, reasoning
+        case toolCalls, promptTokens, completionTokens, other
+    }
+
+    private static let keys: [([UInt8], Key)] = {
+        let table: [(String, Key)] = [
+            ("choices", .choices), ("usage", .usage), ("error", .error), ("message", .message), ("index", .index),
+            ("finish_reason", .finishReason), ("text", .text), ("delta", .delta), ("content", .content),
+            ("reasoning_content", .reasoningContent), ("reasoning", .reasoning), ("tool_calls", .toolCalls),
+            ("prompt_tokens", .promptTokens), ("completion_tokens", .completionTokens),
+        ]
+        return table.map { (Array($0.0.utf8), $0.1) }
+    }()
+
+    private func key(_ range: Range<Int>) -> Key {
+        let n = range.count
+        for (name, key) in Self.keys where name.count == n {
+            if bytes[range].elementsEqual(name) { return key }
+        }
+        return .other
+    }
+
+    // MARK: traversal
+
+    private func peek() -> UInt8? { i < bytes.endIndex ? bytes[i] : nil }
+
+    private mutating func skipWhitespace() {
+        while i < bytes.endIndex {
+            let b = bytes[i]
+            if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { i += 1 } else { return }
+        }
+    }
+
+    private mutating func expect(_ c: UInt8) -> Bool {
+        skipWhitespace()
+        guard i < bytes.endIndex, bytes[i] == c else { return false }
+        i += 1
+        return true
+    }
+
+    /// Calls `body` for each member of an object, positioned at its value; `body` must consume the value.
+    /// A member name with escapes ends the scan (the decoder unescapes names; such chunks are rare).
+    private mutating func forEachMember(_ body: (Key, inout OpenAIChunkScanner) -> Bool) -> Bool {
+        guard expect(UInt8(ascii: "{")) else { return false }
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") { i += 1; return true }
+        while true {
+            skipWhitespace()
+            guard let (range, escaped) = stringRange() else { return false }
+            guard expect(UInt8(ascii: ":")) else { return false }
+            skipWhitespace()
+            guard !escaped, body(key(range), &self) else { return false }
+            skipWhitespace()
+            guard let b = peek() else { return false }
+            i += 1
+            if b == UInt8(ascii: "}") { return true }
+            if b != UInt8(ascii: ",") { return false }
+        }
+    }
+
+    /// Calls `body` for each element of an array, positioned at it; `body` must consume it.
+    private mutating func forEachElement(_ body: (inout OpenAIChunkScanner) -> Bool) -> Bool {
+        guard expect(UInt8(ascii: "[")) else { return false }
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") { i += 1; return true }
+        while true {
+            skipWhitespace()
+            guard body(&self) else { return false }
+            skipWhitespace()
+            guard let b = peek() else { return false }
+            i += 1
+            if b == UInt8(ascii: "]") { return true }
+            if b != UInt8(ascii: ",") { return false }
+        }
+    }
+
+    /// At a `"`: the range of the string's raw bytes (quotes excluded) and whether it has escapes.
+    private mutating func stringRange() -> (Range<Int>, Bool)? {
+        guard peek() == UInt8(ascii: "\"") else { return nil }
+        i += 1
+        let start = i
+        var escaped = false
+        while i < bytes.endIndex {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") {
+                let r = start..<i
+                i += 1
+                return (r, escaped)
+            }
+            if b == UInt8(ascii: "\\") {
+                // Validate the escape as the decoder does: \" \\ \/ \b \f \n \r \t or \u and 4 hex digits.
+                escaped = true
+                guard i + 1 < bytes.endIndex else { return nil }
+                switch bytes[i + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    i += 2
+                case UInt8(ascii: "u"):
+                    guard i + 6 <= bytes.endIndex else { return nil }
+                    for k in 2..<6 {
+                        let h = bytes[i + k]
+                        guard (h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66) else { return nil }
+                    }
+                    i += 6
+                default:
+                    return nil
+                }
+                continue
+            }
+            if b < 0x20 { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Reads a string value into `out`, or nil for `null` or a value of another type (as `try?` decoding does).
+    private mutating func readString(into out: inout String?) -> Bool {
+        if peek() == UInt8(ascii: "\"") {
+            guard let (range, escaped) = stringRange() else { return false }
+            if escaped {
+                guard let s = Self.unescape(bytes[range]) else { return false }
+                out = s
+            } else {
+                out = String(decoding: bytes[range], as: UTF8.self)
+            }
+            return true
+        }
+        out = nil
+        return skipValue()
+    }
+
+    /// Reads a plain integer (`-?[0-9]+`) into `out`; null or another type gives nil. A fraction or exponent
+    /// makes the whole scan fail (the decoder's rules for those are left to the decoder).
+    private mutating func readInt(into out: inout Int?) -> Bool {
+        guard let b = peek() else { return false }
+        guard b == UInt8(ascii: "-") || (b >= 0x30 && b <= 0x39) else {
+            out = nil
+            return skipValue()
+        }
+        var negative = false
+        if b == UInt8(ascii: "-") { negative = true; i += 1 }
+        var value = 0
+        var digits = 0
+        while i < bytes.endIndex, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int(bytes[i] - 0x30))
+            if o1 || o2 { return false }
+            value = a
+            digits += 1
+            i += 1
+        }
+        if digits == 0 { return false }
+        // A leading zero ("07") is not a JSON integer; the decoder's handling of it is left to the decoder.
+        if digits > 1 && bytes[i - digits] == 0x30 { return false }
+        if let n = peek(), n == UInt8(ascii: ".") || n == UInt8(ascii: "e") || n == UInt8(ascii: "E") { return false }
+        out = negative ? -value : value
+        return true
+    }
+
+    /// Skips `null` or any other value (the caller has already handled the types it keeps).
+    private mutating func skipNullOrValue() -> Bool { skipValue() }
+
+    /// Skips one JSON value of any type, checking its syntax.
+    private mutating func skipValue() -> Bool {
+        skipWhitespace()
+        guard let b = peek() else { return false }
+        switch b {
+        case UInt8(ascii: "\""):
+            return stringRange() != nil
+        case UInt8(ascii: "{"):
+            return forEachMember { _, s in s.skipValue() }
+        case UInt8(ascii: "["):
+            return forEachElement { s in s.skipValue() }
+        case UInt8(ascii: "t"): return literal("true")
+        case UInt8(ascii: "f"): return literal("false")
+        case UInt8(ascii: "n"): return literal("null")
+        default:
+            return number()
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard bytes.endIndex - i >= n else { return false }
+        var p = word.utf8Start
+        for k in 0..<n {
+            if bytes[i + k] != p.pointee { return false }
+            p += 1
+        }
+        i += n
+        return true
+    }
+
+    /// Skips a number: `-? int frac? exp?` (RFC 8259 §6).
+    private mutating func number() -> Bool {
+        let start = i
+        if peek() == UInt8(ascii: "-") { i += 1 }
+        func digits(_ s: inout OpenAIChunkScanner) -> Int {
+            var n = 0
+            while s.i < s.bytes.endIndex, s.bytes[s.i] >= 0x30, s.bytes[s.i] <= 0x39 { s.i += 1; n += 1 }
+            return n
+        }
+        if digits(&self) == 0 { return false }
+        if peek() == UInt8(ascii: ".") {
+            i += 1
+            if digits(&self) == 0 { return false }
+        }
+        if let e = peek(), e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
+            i += 1
+            if let s = peek(), s == UInt8(ascii: "+") || s == UInt8(ascii: "-") { i += 1 }
+            if digits(&self) == 0 { return false }
+        }
+        return i > start
+    }
+
+    /// Decodes a string body with escapes (RFC 8259 §7), surrogate pairs included; nil when invalid.
+    static func unescape(_ raw: ArraySlice<UInt8>) -> String? {
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var i = raw.startIndex
+        func hex4(_ at: Int) -> UInt32? {
+            guard at + 4 <= raw.endIndex else { return nil }
+            var v: UInt32 = 0
+            for k in 0..<4 {
+                let c = raw[at + k]
+                let d: UInt32
+                switch c {
+                case 0x30...0x39: d = UInt32(c - 0x30)
+                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+                default: return nil
+                }
+                v = v << 4 | d
+            }
+            return v
+        }
+        while i < raw.endIndex {
+            let b = raw[i]
+            guard b == UInt8(ascii: "\\") else { out.append(b); i += 1; continue }
+            guard i + 1 < raw.endIndex else { return nil }
+            let e = raw[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4(i) else { return nil }
+                i += 4
+                if scalar >= 0xD800 && scalar < 0xDC00 {
+                    // A high surrogate must be followed by an escaped low surrogate.
+                    guard i + 6 <= raw.endIndex, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u"),
+                          let low = hex4(i + 2), low >= 0xDC00 && low < 0xE000 else { return nil }
+                    i += 6
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                    return nil
+                }
+                guard let u = Unicode.Scalar(scalar) else { return nil }
+                out.append(contentsOf: Array(String(Character(u)).utf8))
+            default:
+                return nil
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
