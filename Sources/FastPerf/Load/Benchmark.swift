@@ -121,20 +121,21 @@ public enum Benchmark {
 
         // Render every request once (the largest point's count; smaller points use a prefix).
         let maxNumber = args.number.max()!
-        let cycled = cycledItems(items, count: maxNumber)
         var common: [(String, String)] = [("Content-Type", "application/json"), ("User-Agent", "fastperf/\(FastPerfVersion.string)")]
         if let key = args.apiKey { common.append(("Authorization", "Bearer \(key)")) }
         for (k, v) in args.headers.sorted(by: { $0.key < $1.key }) { common.append((k, v)) }
         let encoder = HTTP1RequestEncoder(authority: target.authority, commonHeaders: common)
-        var requests: [APIRequest] = []
-        var rendered: [[UInt8]] = []
-        requests.reserveCapacity(maxNumber)
-        rendered.reserveCapacity(maxNumber)
-        for item in cycled {
+        // The dataset cycles when --number exceeds it: render each distinct item once and reuse it.
+        let distinct = cycledItems(items, count: min(items.count, maxNumber))
+        var distinctRequests: [APIRequest] = []
+        var distinctRendered: [[UInt8]] = []
+        for item in distinct {
             let r = try plugin.buildRequest(item, arguments: args, path: target.target)
-            requests.append(r)
-            rendered.append(encoder.encode(target: target.target, extraHeaders: r.headers, body: r.body))
+            distinctRequests.append(r)
+            distinctRendered.append(encoder.encode(target: target.target, extraHeaders: r.headers, body: r.body))
         }
+        let requests = (0..<maxNumber).map { distinctRequests[$0 % distinctRequests.count] }
+        var rendered = (0..<maxNumber).map { distinctRendered[$0 % distinctRendered.count] }
         let arena = RequestArena(rendered)
         rendered = []
 

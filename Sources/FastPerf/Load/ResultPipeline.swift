@@ -109,28 +109,13 @@ enum ResultPipeline {
     static func row(record: RequestRecord, request: APIRequest, result: RequestResult, plan: WriterPlan) -> [SQLValue] {
         func real(_ v: Double?) -> SQLValue { v.map { .real($0) } ?? .null }
         func int(_ v: Int?) -> SQLValue { v.map { .integer(Int64($0)) } ?? .null }
-        let itl = result.itlNanos.map { Double($0) / 1e9 }
-        var messages: SQLValue = .null
-        if plan.storePayloads {
-            var json: [UInt8] = [UInt8(ascii: "[")]
-            json.reserveCapacity(record.payload.count + record.events.count * 8 + 2)
-            if record.isEventStream {
-                for i in record.events.indices {
-                    if i > 0 { json.append(UInt8(ascii: ",")) }
-                    JSONText.appendQuoted(record.eventData(i), to: &json)
-                }
-            } else if !record.payload.isEmpty {
-                JSONText.appendQuoted(record.payload, to: &json)
-            }
-            json.append(UInt8(ascii: "]"))
-            messages = .utf8(json)
-        }
+        let start = record.startNanos
         return [
             plan.storePayloads ? .utf8(request.body) : .null,
             .real(epoch(record.startNanos, plan)),
-            .text(JSONText.numberArray(itl, decimals: 9)),
+            .text(RowEncoding.secondsArray(result.itlNanos)),
             .integer(result.success ? 1 : 0),
-            messages,
+            plan.storePayloads ? .utf8(RowEncoding.responseMessages(record)) : .null,
             .real(epoch(record.endNanos, plan)),
             real(result.latencyNanos.map { Double($0) / 1e9 }),
             real(result.ttftNanos.map { Double($0) / 1e9 }),
@@ -147,7 +132,7 @@ enum ResultPipeline {
             .text("http/1.1"),
             .integer(Int64(record.connectionID)),
             .integer(Int64(record.loopID)),
-            .text(JSONText.numberArray(result.eventOffsetsSeconds, decimals: 9)),
+            .text(RowEncoding.secondsArray(record.events.lazy.map { $0.timestampNanos &- start })),
             .integer(0),
         ]
     }
