@@ -69,7 +69,7 @@ struct PerfCommand: ParsableCommand {
     @Option(name: .customLong("db-commit-interval"), help: "Rows per SQLite transaction.") var dbCommitInterval: Int = 1000
     @Option(name: .customLong("db-store"), help: "full (request and response payloads) or metrics (timings and counts only).")
     var dbStore: String = "full"
-    @Option(help: "Loop threads (this build: 1).") var threads: Int = 1
+    @Option(help: "Loop threads (default: one per core).") var threads: Int?
 
     func arguments() throws -> RunArguments {
         var a = RunArguments()
@@ -112,7 +112,8 @@ struct PerfCommand: ParsableCommand {
         a.totalTimeout = totalTimeout
         a.dbCommitInterval = dbCommitInterval
         a.dbStore = dbStore
-        a.threads = threads
+        a.threads = threads ?? 0
+        if let t = threads, t < 1 { throw FastPerfError("--threads must be at least 1 (got \(t))") }
         return a
     }
 

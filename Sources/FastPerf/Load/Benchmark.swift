@@ -11,13 +11,8 @@ public struct BenchmarkPoint: Sendable {
     public let summary: RunSummary
     /// Rows written to `benchmark_data.db`.
     public let rows: Int
-    /// Records that waited on a loop's overflow list because its ring was full.
-    public let ringOverflows: Int
-    /// Most requests in flight at once.
-    public let peakInFlight: Int
-    /// CPU seconds used by the loop thread(s) and by the writer thread.
-    public let loopCPUSeconds: Double
-    public let writerCPUSeconds: Double
+    /// What the client itself used and how close it came to limiting the run.
+    public let client: ClientUsage
     /// `uv_loop_close` status after the point (0 = every handle was closed).
     public let loopCloseStatus: Int32
 }
@@ -65,7 +60,7 @@ public enum Benchmark {
             if !(parsed is [String: Any]) { throw FastPerfError("--extra-args must be a JSON object, e.g. '{\"ignore_eos\": true}' (got \(extra))") }
         }
         for (k, v) in a.headers { try HTTP1RequestEncoder.validate(name: k, value: v) }
-        if a.threads != 1 { throw FastPerfError("--threads: this build runs one loop thread (got \(a.threads))") }
+        if a.threads < 0 { throw FastPerfError("--threads must be at least 1 (got \(a.threads))") }
     }
 
     static func parseURL(_ url: String, defaultPath: String, log: (String) -> Void) throws -> Target {
@@ -204,11 +199,13 @@ public enum Benchmark {
                                  argsJSON: String, address: SocketAddress, arena: RequestArena,
                                  requests: [APIRequest], plugin: any APIPlugin,
                                  log: @escaping @Sendable (String) -> Void) throws -> BenchmarkPoint {
-        let progress = RunProgress()
-        let ring = SPSCRing<RequestRecord>(capacity: 16384)
+        let progress = RunProgress(totalRequests: number)
+        // One loop thread per core by default, never more loops than connections.
+        let loops = max(1, min(args.threads > 0 ? args.threads : ProcessInfo.processInfo.activeProcessorCount, parallel))
+        let rings = (0..<loops).map { _ in SPSCRing<RequestRecord>(capacity: 8192) }
         let monoAnchor = MonotonicClock.nowNanos()
         let wallAnchor = Date().timeIntervalSince1970
-        let writerPlan = WriterPlan(rings: [ring], requests: requests, plugin: plugin, expected: number, loops: 1,
+        let writerPlan = WriterPlan(rings: rings, requests: requests, plugin: plugin, expected: number, loops: loops,
                                     databasePath: directory + "/benchmark_data.db", argumentsJSON: argsJSON,
                                     startedAt: ISO8601DateFormatter().string(from: Date()),
                                     wallClockAnchor: wallAnchor, monotonicAnchorNanos: monoAnchor,
@@ -220,23 +217,18 @@ public enum Benchmark {
             writerResult.withLock { $0 = out }
         }
         func nanos(_ s: Double?) -> UInt64 { s.map { UInt64($0 * 1e9) } ?? 0 }
-        let loopPlan = LoopPlan(loopID: 0, address: address, arena: arena, requestIndices: 0..<number,
-                                parallel: parallel, connectTimeoutNanos: nanos(args.connectTimeout),
+        let loopResults = Mutex<[LoopOutcome]>([])
+        var threads: [OSThread] = []
+        for id in 0..<loops {
+            let plan = LoopPlan(loopID: id, address: address, arena: arena,
+                                parallel: parallel / loops + (id < parallel % loops ? 1 : 0),
+                                connectTimeoutNanos: nanos(args.connectTimeout),
                                 readTimeoutNanos: nanos(args.readTimeout), totalTimeoutNanos: nanos(args.totalTimeout),
-                                ring: ring, progress: progress)
-        let loopResult = Mutex<(cpu: Double, closeStatus: Int32, error: String?)>((0, 0, nil))
-        let loopThread = try OSThread(name: "fastperf-loop0") {
-            do {
-                let loop = try EventLoop()
-                let driver = ClosedLoopDriver(plan: loopPlan, loop: loop)
-                driver.start()
-                loop.run()
-                let rc = loop.close()
-                loopResult.withLock { $0 = (ResourceUsage.threadCPUSeconds(), rc, nil) }
-            } catch {
-                loopResult.withLock { $0.error = "\(error)" }
-                progress.loopsFinished.add(1, ordering: .releasing)
-            }
+                                ring: rings[id], progress: progress)
+            threads.append(try OSThread(name: "fastperf-loop\(id)") {
+                let out = LoopOutcome.run(plan)
+                loopResults.withLock { $0.append(out) }
+            })
         }
         var lastLog = MonotonicClock.nowNanos()
         while writerResult.withLock({ $0 == nil }) {
@@ -247,11 +239,12 @@ public enum Benchmark {
                 log("  \(progress.stored.load(ordering: .relaxed))/\(number) requests done, \(progress.inFlight.load(ordering: .relaxed)) in flight")
             }
         }
-        loopThread.join()
+        for t in threads { t.join() }
         writer.join()
+        let wallSeconds = Double(MonotonicClock.nowNanos() - monoAnchor) / 1e9
         let out = writerResult.withLock { $0 } ?? WriterOutcome(error: "writer thread ended without a result")
-        let loopOut = loopResult.withLock { $0 }
-        if let e = loopOut.error { throw FastPerfError("event loop failed: \(e)") }
+        let loopOuts = loopResults.withLock { $0 }
+        if let e = loopOuts.compactMap(\.error).first { throw FastPerfError("event loop failed: \(e)") }
         if let e = out.error { throw FastPerfError("results could not be stored: \(e)") }
         let summary = out.accumulator.summary(parallel: parallel, number: number)
         try summary.summaryJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_summary.json"))
@@ -259,11 +252,20 @@ public enum Benchmark {
         if out.rows != number {
             log("Error: \(out.rows) rows stored for \(number) requests")
         }
+        var lag = loopOuts[0].loopLag
+        for o in loopOuts.dropFirst() { lag.add(o.loopLag) }
+        let client = ClientUsage(
+            loopThreads: loops, loopCPUSeconds: loopOuts.map(\.cpuSeconds).reduce(0, +),
+            busiestLoopFraction: loopOuts.map { $0.cpuSeconds / max(wallSeconds, 1e-9) }.max() ?? 0,
+            writerCPUSeconds: out.cpuSeconds, wallSeconds: wallSeconds,
+            loopLagP99Millis: lag.totalCount > 0 ? Double(lag.valueAtPercentile(99)) / 1e6 : 0,
+            loopLagMaxMillis: lag.totalCount > 0 ? Double(lag.max) / 1e6 : 0,
+            ringOverflows: progress.ringOverflows.load(ordering: .relaxed),
+            peakInFlight: progress.peakInFlight.load(ordering: .relaxed),
+            peakRSSBytes: ResourceUsage.peakRSSBytes())
         return BenchmarkPoint(parallel: parallel, number: number, directory: directory, summary: summary, rows: out.rows,
-                              ringOverflows: progress.ringOverflows.load(ordering: .relaxed),
-                              peakInFlight: progress.peakInFlight.load(ordering: .relaxed),
-                              loopCPUSeconds: loopOut.cpu, writerCPUSeconds: out.cpuSeconds,
-                              loopCloseStatus: loopOut.closeStatus)
+                              client: client,
+                              loopCloseStatus: loopOuts.map(\.closeStatus).first(where: { $0 != 0 }) ?? 0)
     }
 
     /// `performance_summary.txt`: the overview table, each point's per-request table, and the client line.
@@ -273,10 +275,8 @@ public enum Benchmark {
         for p in points {
             text += "\nparallel \(p.parallel), number \(p.number)\n"
             text += ReportText.perRequestTable(summary: p.summary)
-            let cpu = p.loopCPUSeconds + p.writerCPUSeconds
-            let perRequest = cpu / Double(max(1, p.rows)) * 1e6
-            text += String(format: "Client: CPU %.3f s (loop %.3f s, writer %.3f s), %.1f µs per request; peak in flight %d; ring overflows %d; rows stored %d/%d\n",
-                           cpu, p.loopCPUSeconds, p.writerCPUSeconds, perRequest, p.peakInFlight, p.ringOverflows, p.rows, p.number)
+            text += p.client.line(requests: p.rows) + String(format: "; rows stored %d/%d\n", p.rows, p.number)
+            if let warning = p.client.warning { text += "Warning: \(warning)\n" }
         }
         return text
     }

@@ -47,15 +47,17 @@ enum ResultPipeline {
             drainWithoutStoring(plan)
             return out
         }
+        // One accumulator per loop (ITL histograms per loop, merged at the end).
+        var perLoop = [MetricsAccumulator](repeating: MetricsAccumulator(), count: plan.rings.count)
         var idlePasses = 0
         while true {
             var got = 0
-            for ring in plan.rings {
+            for (k, ring) in plan.rings.enumerated() {
                 while let record = ring.pop() {
                     got += 1
                     if out.error != nil { continue }
                     do {
-                        try handle(record, plan: plan, store: store, into: &out)
+                        try handle(record, plan: plan, store: store, into: &perLoop[k])
                     } catch {
                         out.error = "cannot write \(plan.databasePath): \(error)"
                     }
@@ -77,6 +79,7 @@ enum ResultPipeline {
                 usleep(500)
             }
         }
+        for a in perLoop { out.accumulator.merge(a) }
         if out.error == nil { do { try store.finish() } catch { out.error = "\(error)" } }
         out.rows = store.rowCount
         out.cpuSeconds = ResourceUsage.threadCPUSeconds()
@@ -93,11 +96,11 @@ enum ResultPipeline {
     }
 
     private static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
-                               into out: inout WriterOutcome) throws {
+                               into accumulator: inout MetricsAccumulator) throws {
         let request = plan.requests[record.requestIndex]
         let parsed = plan.plugin.parseResponses(record, request: request)
         let result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
-        out.accumulator.add(result)
+        accumulator.add(result)
         try store.add(row(record: record, request: request, result: result, plan: plan), nowNanos: MonotonicClock.nowNanos())
     }
 

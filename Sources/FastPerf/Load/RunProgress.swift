@@ -16,8 +16,26 @@ final class RunProgress: Sendable {
     let peakInFlight = Atomic<Int>(0)
     /// Set by the main thread to make loops stop sending (soft stop: in-flight requests finish).
     let stopRequested = Atomic<Bool>(false)
+    /// Next arena index to send in closed loop: loops claim requests with one atomic add each, so a faster
+    /// loop takes more of them.
+    let nextRequest = Atomic<Int>(0)
+    /// Requests this point sends in all (its `--number`).
+    let totalRequests: Int
 
-    init() {}
+    init(totalRequests: Int) {
+        self.totalRequests = totalRequests
+    }
+
+    /// Counts one more request in flight and keeps the peak (lock-free; any loop thread).
+    func requestStarted() {
+        let n = inFlight.add(1, ordering: .relaxed).newValue
+        var peak = peakInFlight.load(ordering: .relaxed)
+        while n > peak {
+            let (exchanged, original) = peakInFlight.compareExchange(expected: peak, desired: n, ordering: .relaxed)
+            if exchanged { break }
+            peak = original
+        }
+    }
 }
 
 /// What one loop thread sends: its share of the run's requests, where to send them and its ring.
@@ -25,8 +43,6 @@ struct LoopPlan: Sendable {
     let loopID: Int
     let address: SocketAddress
     let arena: RequestArena
-    /// Arena indices this loop sends, in order.
-    let requestIndices: Range<Int>
     /// Connections (= requests in flight) this loop keeps open.
     let parallel: Int
     let connectTimeoutNanos: UInt64
