@@ -119,6 +119,7 @@ struct PerfCommand: ParsableCommand {
 
     func run() throws {
         let args = try arguments()
+        StopSignal.install()
         let report = try Benchmark.run(args) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }

@@ -151,6 +151,36 @@ struct LoopbackTests {
         #expect(outcomes.allSatisfy { $0 == "ok" }, "\(outcomes)")
     }
 
+    /// The same, when the server resets (RST) the connection after each response instead of closing it.
+    @Test func requestLostOnAResetIsResent() throws {
+        let body = Array(#"{"choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#.utf8)
+        let server = try ReplayServer(steps: [.init(atMillis: 0, bytes: Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)])
+        server.resetOnClose = true
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions", parallel: 2, number: 30)
+        args.stream = false
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 30)
+        let outcomes = out.rows.map(\.outcome)
+        #expect(outcomes.allSatisfy { $0 == "ok" }, "\(outcomes)")
+    }
+
+    @Test func secondRunIntoTheSameFolderIsRefusedBeforeSending() throws {
+        let c = try CaseFixtures.load("case-02")
+        let server = try ReplayServer(steps: [.init(atMillis: 0, bytes: c.whole)])
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions", number: 2)
+        args.name = "same"
+        defer { try? FileManager.default.removeItem(atPath: args.outputsDir) }
+        let first = try Benchmark.run(args) { _ in }
+        let log = try String(contentsOfFile: first.runDirectory + "/benchmark.log", encoding: .utf8)
+        let sentBefore = server.requests.count
+        let error = #expect(throws: FastPerfError.self) { try Benchmark.run(args) { _ in } }
+        #expect(error?.message.contains("already exists") == true)
+        #expect(server.requests.count == sentBefore, "no request is sent by a refused run")
+        #expect(try String(contentsOfFile: first.runDirectory + "/benchmark.log", encoding: .utf8) == log)
+    }
+
     @Test func twoHundredThatIsNotSSEIsAProtocolError() throws {
         let body = Array("<html>gateway login page</html>".utf8)
         let out = try BenchmarkHarness.replay([.init(atMillis: 0, bytes: Array("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)])

@@ -41,6 +41,10 @@ public enum Benchmark {
         var url: String
     }
 
+    /// The longest timeout accepted, s (about 11.6 days); longer values are a way of saying "none" that
+    /// would overflow the ns clock arithmetic.
+    static let maxTimeoutSeconds = 1_000_000.0
+
     /// Checks what can be checked before anything starts. Throws `FastPerfError` with one line.
     public static func validate(_ a: RunArguments) throws {
         if a.parallel.count != a.number.count {
@@ -52,9 +56,23 @@ public enum Benchmark {
         if !["full", "metrics"].contains(a.dbStore) { throw FastPerfError("--db-store must be full or metrics (got \(a.dbStore))") }
         if a.dbCommitInterval < 1 { throw FastPerfError("--db-commit-interval must be at least 1") }
         for (name, v) in [("--connect-timeout", a.connectTimeout), ("--read-timeout", a.readTimeout), ("--total-timeout", a.totalTimeout)] {
-            if let v, !(v > 0) { throw FastPerfError("\(name) must be a positive number of seconds (got \(v))") }
+            if let v, !(v > 0 && v <= maxTimeoutSeconds) {
+                throw FastPerfError("\(name) must be a number of seconds in (0, \(Int(maxTimeoutSeconds))] (got \(v))")
+            }
         }
-        if a.sleepInterval < 0 { throw FastPerfError("--sleep-interval must not be negative") }
+        for (name, v) in [("--temperature", a.temperature), ("--top-p", a.topP)] {
+            if let v, !v.isFinite { throw FastPerfError("\(name) must be a finite number (got \(v))") }
+        }
+        if let m = a.maxTokens, m < 1 { throw FastPerfError("--max-tokens must be at least 1 (got \(m))") }
+        if let m = a.minTokens, m < 0 { throw FastPerfError("--min-tokens must not be negative (got \(m))") }
+        if let key = a.apiKey, key.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
+            throw FastPerfError("--api-key contains a line break or NUL")
+        }
+        if !(a.sleepInterval >= 0 && a.sleepInterval <= 86_400) { throw FastPerfError("--sleep-interval must be 0…86400 s (got \(a.sleepInterval))") }
+        var pairs = Set<[Int]>()
+        for (p, n) in zip(a.parallel, a.number) where !pairs.insert([p, n]).inserted {
+            throw FastPerfError("the sweep has parallel \(p), number \(n) twice; each point needs its own pair")
+        }
         if let extra = a.extraArgs {
             let parsed = try? JSONSerialization.jsonObject(with: Data(extra.utf8))
             if !(parsed is [String: Any]) { throw FastPerfError("--extra-args must be a JSON object, e.g. '{\"ignore_eos\": true}' (got \(extra))") }
@@ -70,6 +88,7 @@ public enum Benchmark {
         if scheme == "https" { throw FastPerfError("--url \(url): HTTPS is not supported by this build yet; use an http:// URL") }
         guard scheme == "http" else { throw FastPerfError("--url \(url): only http:// URLs are supported") }
         let port = c.port ?? 80
+        guard (1...65535).contains(port) else { throw FastPerfError("--url \(url): port \(port) is out of range (1…65535)") }
         var path = c.percentEncodedPath
         let known = ["chat/completions", "completions", "responses", "embeddings", "reranks", "rerank"]
         if path.isEmpty || path == "/" {
@@ -112,7 +131,7 @@ public enum Benchmark {
         }
         let target = try parseURL(args.url!, defaultPath: plugin.defaultPath, log: log)
         let address = try SocketAddress.resolve(host: target.host, port: target.port)
-        try address.probeConnect(timeoutSeconds: args.connectTimeout ?? 10)
+        try address.probeConnect(timeoutSeconds: min(args.connectTimeout ?? 10, 30))
 
         // Render every request once (the largest point's count; smaller points use a prefix).
         let maxNumber = args.number.max()!
@@ -134,16 +153,18 @@ public enum Benchmark {
         let arena = RequestArena(rendered)
         rendered = []
 
-        // Output tree.
-        let now = Date()
-        let stamp = DateFormatter()
-        stamp.dateFormat = "yyyyMMdd_HHmmss"
-        stamp.locale = Locale(identifier: "en_US_POSIX")
-        let runName = sanitize(args.name ?? URL(fileURLWithPath: args.model).lastPathComponent)
-        var runDir = URL(fileURLWithPath: args.outputsDir)
-        if !args.noTimestamp { runDir.appendPathComponent(stamp.string(from: now)) }
-        runDir.appendPathComponent(runName)
-        try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
+        // Output tree. Everything that can refuse the run is checked before the first file is written.
+        let encoderJSON = JSONEncoder()
+        encoderJSON.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let argsJSON = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
+        encoderJSON.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let argsLine = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
+        let runDir = try chooseRunDirectory(args)
+        let pointDirs = zip(args.parallel, args.number).map { runDir.appendingPathComponent("parallel_\($0)_number_\($1)") }
+        for dir in pointDirs where FileManager.default.fileExists(atPath: dir.appendingPathComponent("benchmark_data.db").path) {
+            throw FastPerfError("\(dir.path)/benchmark_data.db already exists; choose another --name or --outputs-dir")
+        }
+        try makeDirectory(runDir)
         let logFile = runDir.appendingPathComponent("benchmark.log").path
         guard FileManager.default.createFile(atPath: logFile, contents: nil) else {
             throw FastPerfError("cannot create \(logFile)")
@@ -155,11 +176,8 @@ public enum Benchmark {
             let stampFormatter = ISO8601DateFormatter()
             logHandle?.write(Data((stampFormatter.string(from: Date()) + " " + line + "\n").utf8))
         }
-        let encoderJSON = JSONEncoder()
-        encoderJSON.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let argsJSON = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
         tee("fastperf \(FastPerfVersion.string) perf: \(target.url), \(args.parallel.count) point(s), outputs in \(runDir.path)")
-        tee("Arguments: \(argsJSON.replacingOccurrences(of: "\n", with: " "))")
+        tee("Arguments: \(argsLine)")
         let nofile = raiseOpenFilesLimit()
         if let p = args.parallel.max(), nofile > 0, p + 64 > nofile {
             tee("Warning: --parallel \(p) needs about \(p + 64) open files but the limit is \(nofile); connections beyond it fail as connect_failed rows")
@@ -167,19 +185,26 @@ public enum Benchmark {
 
         var points: [BenchmarkPoint] = []
         for (i, (parallel, number)) in zip(args.parallel, args.number).enumerated() {
+            if StopSignal.received > 0 { break }
             if i > 0 && args.sleepInterval > 0 {
                 tee("Sleeping \(args.sleepInterval) s before the next point")
                 Thread.sleep(forTimeInterval: args.sleepInterval)
+                if StopSignal.received > 0 { break }
             }
-            let dir = runDir.appendingPathComponent("parallel_\(parallel)_number_\(number)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let dir = pointDirs[i]
+            try makeDirectory(dir)
             try Data(argsJSON.utf8).write(to: dir.appendingPathComponent("benchmark_args.json"))
             tee("Point \(i + 1)/\(args.parallel.count): parallel \(parallel), number \(number)")
             let point = try runPoint(parallel: parallel, number: number, directory: dir.path, arguments: args,
                                      argsJSON: argsJSON, address: address, arena: arena, requests: requests,
                                      plugin: plugin, log: tee)
             points.append(point)
-            tee(ReportText.perRequestTable(summary: point.summary))
+            if StopSignal.received > 0 {
+                tee("Stopped by a signal after \(point.rows) of \(number) requests; later points skipped")
+            }
+            let sm = point.summary
+            tee(String(format: "Point %d done: %d/%d ok, %.2f req/s, %.1f output tok/s", i + 1, sm.successRequests,
+                       sm.totalRequests, sm.requestThroughput, sm.outputThroughput))
         }
         let text = summaryText(points: points, url: target.url)
         try Data(text.utf8).write(to: runDir.appendingPathComponent("performance_summary.txt"))
@@ -189,9 +214,44 @@ public enum Benchmark {
         return BenchmarkReport(runDirectory: runDir.path, url: target.url, points: points, summaryText: text)
     }
 
+    /// `<outputs-dir>/<YYYYMMDD_HHMMSS>/<name>/`, or without the timestamp level under `--no-timestamp`. Two
+    /// runs started in the same second get `_2`, `_3`… on the timestamp instead of sharing a folder.
+    static func chooseRunDirectory(_ args: RunArguments) throws -> URL {
+        let runName = sanitize(args.name ?? URL(fileURLWithPath: args.model).lastPathComponent)
+        let base = URL(fileURLWithPath: args.outputsDir)
+        if args.noTimestamp { return base.appendingPathComponent(runName) }
+        let stamp = DateFormatter()
+        stamp.dateFormat = "yyyyMMdd_HHmmss"
+        stamp.locale = Locale(identifier: "en_US_POSIX")
+        let time = stamp.string(from: Date())
+        var candidate = base.appendingPathComponent(time).appendingPathComponent(runName)
+        var k = 2
+        while FileManager.default.fileExists(atPath: candidate.path) {
+            candidate = base.appendingPathComponent("\(time)_\(k)").appendingPathComponent(runName)
+            k += 1
+        }
+        return candidate
+    }
+
+    /// Creates `dir` and its parents; throws `FastPerfError` with the system's reason in one line.
+    static func makeDirectory(_ dir: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        } catch {
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            let reason = underlying.map { String(cString: strerror(Int32($0.code))) } ?? "\(error)"
+            throw FastPerfError("cannot create folder \(dir.path): \(reason)")
+        }
+    }
+
+    /// A folder name from a model or run name: path separators, shell-unfriendly and control characters
+    /// become `_`; `.` and `..` are not names.
     static func sanitize(_ name: String) -> String {
-        let bad = Set("/\\:*?\"<>| ")
-        let s = String(name.map { bad.contains($0) ? "_" : $0 })
+        let bad = Set("/\\:*?\"<>| ".unicodeScalars)
+        var s = String(String.UnicodeScalarView(name.unicodeScalars.map {
+            bad.contains($0) || $0.properties.generalCategory == .control ? "_" : $0
+        }))
+        if s.allSatisfy({ $0 == "." }) { s = "" }
         return s.isEmpty ? "run" : s
     }
 
@@ -231,8 +291,20 @@ public enum Benchmark {
             })
         }
         var lastLog = MonotonicClock.nowNanos()
+        var signalsSeen = 0
         while writerResult.withLock({ $0 == nil }) {
             usleep(20_000)
+            let signals = StopSignal.received
+            if signals > signalsSeen {
+                signalsSeen = signals
+                if signals == 1 {
+                    progress.stopRequested.store(true, ordering: .relaxed)
+                    log("Stopping: no new requests; waiting for \(progress.inFlight.load(ordering: .relaxed)) in flight (signal again to abort them)")
+                } else {
+                    progress.abortRequested.store(true, ordering: .relaxed)
+                    log("Aborting the requests in flight; they are stored as reset rows")
+                }
+            }
             let t = MonotonicClock.nowNanos()
             if t - lastLog > 5_000_000_000 {
                 lastLog = t
@@ -249,7 +321,7 @@ public enum Benchmark {
         let summary = out.accumulator.summary(parallel: parallel, number: number)
         try summary.summaryJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_summary.json"))
         try summary.percentileJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_percentile.json"))
-        if out.rows != number {
+        if out.rows != number && StopSignal.received == 0 {
             log("Error: \(out.rows) rows stored for \(number) requests")
         }
         var lag = loopOuts[0].loopLag

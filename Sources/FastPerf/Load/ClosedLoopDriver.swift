@@ -146,7 +146,11 @@ final class ClosedLoopDriver: HTTP1ClientConnectionOwner {
         _ = loopLag.record(now > due ? now - due : 0)
         if plan.progress.stopRequested.load(ordering: .relaxed) && !stopping {
             stopping = true
+            retries.removeAll()
             for c in connections.values where c.state == .idle { c.close() }
+        }
+        if plan.progress.abortRequested.load(ordering: .relaxed) {
+            for c in connections.values { c.close(reason: "aborted by a second stop signal") }
         }
         ticks += 1
         if ticks % 5 == 0 {

@@ -50,6 +50,8 @@ enum ResultPipeline {
         // One accumulator per loop (ITL histograms per loop, merged at the end).
         var perLoop = [MetricsAccumulator](repeating: MetricsAccumulator(), count: plan.rings.count)
         var idlePasses = 0
+        // Idle polling backs off from 0.2 ms to 5 ms so an idle writer costs almost no CPU.
+        var idleSleepMicros: UInt32 = 200
         while true {
             var got = 0
             for (k, ring) in plan.rings.enumerated() {
@@ -76,7 +78,10 @@ enum ResultPipeline {
                 } else {
                     idlePasses = 0
                 }
-                usleep(500)
+                usleep(idleSleepMicros)
+                idleSleepMicros = min(idleSleepMicros * 2, 5000)
+            } else {
+                idleSleepMicros = 200
             }
         }
         for a in perLoop { out.accumulator.merge(a) }
