@@ -43,7 +43,7 @@ struct PerfCommand: ParsableCommand {
     var apiKey: String?
     @Option(parsing: .upToNextOption, help: "Extra headers, k=v (split on the first =).") var headers: [String] = []
     @Option(parsing: .upToNextOption, help: "Closed-loop concurrency; several values make a sweep.") var parallel: [Int] = [1]
-    @Option(name: [.customShort("n"), .long], parsing: .upToNextOption, help: "Requests per point; pairs with --parallel.")
+    @Option(name: [.customShort("n"), .long], parsing: .upToNextOption, help: "Requests per point; pairs with --parallel (default 1000, or 200 against the embedded server).")
     var number: [Int] = []
     @Option(name: .customLong("sleep-interval"), help: "Seconds to pause between sweep points.") var sleepInterval: Double = 5
     @Option(help: "Dataset plugin: openqa, longalpaca, line_by_line.") var dataset: String = "openqa"
