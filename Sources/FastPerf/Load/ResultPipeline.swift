@@ -100,7 +100,7 @@ enum ResultPipeline {
         for ring in plan.rings { while ring.pop() != nil {} }
     }
 
-    private static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
+    static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
                                into accumulator: inout MetricsAccumulator) throws {
         let request = plan.requests[record.requestIndex]
         let parsed = plan.plugin.parseResponses(record, request: request)
