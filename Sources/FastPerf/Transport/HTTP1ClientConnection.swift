@@ -34,7 +34,9 @@ final class HTTP1ClientConnection {
     private(set) var state: State = .connecting
 
     private var parser = HTTP1ResponseParser()
-    private var sse = SSEParser()
+    /// Small initial buffers: with tens of thousands of connections open, per-connection memory is what
+    /// counts; the buffers grow to the longest line or event seen and keep that capacity.
+    private var sse = SSEParser(initialCapacity: 512)
     /// The request in flight (valid when `hasRecord`).
     private var record: RequestRecord
     private var hasRecord = false
@@ -45,8 +47,8 @@ final class HTTP1ClientConnection {
     /// Responses completed on this connection (a reused connection may be closed by the server when idle).
     private var completedResponses = 0
     /// Capacity hints so a request's arrays are sized like the previous one's (one allocation each).
-    private var payloadHint = 4096
-    private var eventsHint = 64
+    private var payloadHint = 1024
+    private var eventsHint = 16
 
     /// Opens a TCP connection to `context.address`. Throws `UVError` when libuv refuses to start the connect
     /// (no handle is left open then).

@@ -227,7 +227,13 @@ struct OpenAIChunkScanner {
         case (17, UInt8(ascii: "c")): candidate = .completionTokens
         default: return .other
         }
-        return bytes[range].elementsEqual(Self.names[candidate.rawValue]) ? candidate : .other
+        let name = Self.names[candidate.rawValue]
+        var k = 0
+        while k < n {
+            if bytes[range.lowerBound + k] != name[k] { return .other }
+            k += 1
+        }
+        return candidate
     }
 
     // MARK: traversal
@@ -299,8 +305,26 @@ struct OpenAIChunkScanner {
         i += 1
         let start = i
         var escaped = false
-        while i < bytes.endIndex {
+        let end = bytes.endIndex
+        // Most bytes are plain text: skip them on a Span (bounds-checked, no per-access slice overhead).
+        let local = bytes
+        let base = local.startIndex
+        var j = i - base
+        do {
+            let span = local.span
+            while j < span.count {
+                let c = span[j]
+                if c < 0x20 || c == 0x22 || c == 0x5C { break }
+                j += 1
+            }
+        }
+        i = base + j
+        while i < end {
             let b = bytes[i]
+            if b >= 0x20 && b != 0x22 && b != 0x5C {
+                i += 1
+                continue
+            }
             if b == UInt8(ascii: "\"") {
                 let r = start..<i
                 i += 1
