@@ -70,6 +70,15 @@ struct PerfCommand: ParsableCommand {
     @Option(name: .customLong("db-store"), help: "full (request and response payloads) or metrics (timings and counts only).")
     var dbStore: String = "full"
     @Option(help: "Loop threads (default: one per core).") var threads: Int?
+    @Option(parsing: .upToNextOption, help: "Target request rate, req/s; with --open-loop several values make a sweep paired with --number; without it, the first rate paces a closed loop capped by --parallel.")
+    var rate: [Double] = []
+    @Flag(name: .customLong("open-loop"), help: "Send on the arrival schedule with no concurrency cap (needs --rate).")
+    var openLoop = false
+    @Option(help: "Arrival process: poisson, constant or gamma.") var arrival: String = "poisson"
+    @Option(help: "Gamma shape for --arrival gamma: 1 = Poisson, < 1 burstier, > 1 smoother.") var burstiness: Double = 1
+    @Option(help: "Soft stop per point, s: no new requests after it; those in flight finish.") var duration: Double?
+    @Option(name: .customLong("warmup-num"), help: "Warm-up requests before each point (a count, or a fraction of --number); not measured, not stored.")
+    var warmupNum: Double = 0
 
     func arguments() throws -> RunArguments {
         var a = RunArguments()
@@ -85,7 +94,8 @@ struct PerfCommand: ParsableCommand {
         }
         a.parallel = parallel
         // With no --url the embedded mock server answers; a short default run shows the report quickly.
-        a.number = number.isEmpty ? Array(repeating: url == nil ? 200 : 1000, count: parallel.count) : number
+        a.number = number.isEmpty
+            ? Array(repeating: url == nil ? 200 : 1000, count: openLoop ? max(rate.count, 1) : parallel.count) : number
         a.sleepInterval = sleepInterval
         a.dataset = dataset
         a.datasetPath = datasetPath
@@ -113,6 +123,15 @@ struct PerfCommand: ParsableCommand {
         a.dbCommitInterval = dbCommitInterval
         a.dbStore = dbStore
         a.threads = threads ?? 0
+        a.rate = rate
+        a.openLoop = openLoop
+        guard let process = ArrivalProcess(rawValue: arrival) else {
+            throw FastPerfError("--arrival must be poisson, constant or gamma (got \(arrival))")
+        }
+        a.arrival = process
+        a.burstiness = burstiness
+        a.duration = duration
+        a.warmupNum = warmupNum
         if let t = threads, t < 1 { throw FastPerfError("--threads must be at least 1 (got \(t))") }
         return a
     }
@@ -141,9 +160,14 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("output-tokens"), help: "Tokens per reply (default: the request's max_tokens).")
     var outputTokens: Int?
     @Flag(name: .customLong("no-usage"), help: "Send no usage object.") var noUsage = false
+    @Option(name: .customLong("stall-at-ms"), help: "Pause every response this long after start, ms (with --stall-ms).")
+    var stallAtMs: Double = 0
+    @Option(name: .customLong("stall-ms"), help: "Length of the pause, ms.") var stallMs: Double = 0
 
     func validate() throws {
-        if ttftMs < 0 || itlMs < 0 { throw ValidationError("--ttft-ms and --itl-ms must not be negative") }
+        for (name, v) in [("--ttft-ms", ttftMs), ("--itl-ms", itlMs), ("--stall-at-ms", stallAtMs), ("--stall-ms", stallMs)] {
+            if !(v >= 0 && v < 1e9) { throw ValidationError("\(name) must be 0 or more ms (got \(v))") }
+        }
         if let n = outputTokens, n < 1 { throw ValidationError("--output-tokens must be at least 1") }
         if port < 0 || port > 65535 { throw ValidationError("--port must be 0…65535") }
     }
@@ -156,6 +180,8 @@ struct ServeCommand: ParsableCommand {
         config.itlMillis = itlMs
         config.outputTokens = outputTokens
         config.noUsage = noUsage
+        config.stallAtMillis = stallAtMs
+        config.stallMillis = stallMs
         _ = raiseOpenFilesLimit()
         let server = MockServer(configuration: config)
         let bound = try server.start()

@@ -57,6 +57,20 @@ public struct RunArguments: Sendable, Codable, Equatable {
     public var dbCommitInterval: Int = 1000
     /// `full` keeps request and response payloads in the DB; `metrics` keeps timings and counts only.
     public var dbStore: String = "full"
+    /// Target request rates, req/s (`--rate`); empty = no pacing (closed loop). With `--open-loop` each rate is
+    /// a sweep point paired with `--number`; without, the first rate paces a closed loop capped by `--parallel`.
+    public var rate: [Double] = []
+    /// Fire requests on the arrival schedule with no concurrency cap (`--open-loop`).
+    public var openLoop = false
+    /// Spacing of arrivals (`--arrival poisson|constant|gamma`).
+    public var arrival: ArrivalProcess = .poisson
+    /// Gamma shape for `--arrival gamma` (`--burstiness`): 1 = Poisson, < 1 burstier, > 1 smoother.
+    public var burstiness: Double = 1
+    /// Soft stop per point, s (`--duration`): no new request after it; requests in flight finish.
+    public var duration: Double?
+    /// Warm-up requests before each point (`--warmup-num`): ≥ 1 a count, in (0, 1) a fraction of
+    /// `--number`; excluded from statistics and from the database.
+    public var warmupNum: Double = 0
     /// Loop threads (`--threads`); 0 = one per core. Never more than the point's `--parallel`.
     public var threads: Int = 0
 
@@ -81,7 +95,9 @@ public struct RunArguments: Sendable, Codable, Equatable {
         case totalTimeout = "total_timeout"
         case dbCommitInterval = "db_commit_interval"
         case dbStore = "db_store"
-        case threads
+        case threads, rate, arrival, burstiness, duration
+        case openLoop = "open_loop"
+        case warmupNum = "warmup_num"
     }
 
     /// A copy safe to write to disk or print: the API key and Authorization-like headers masked.

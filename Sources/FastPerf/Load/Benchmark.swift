@@ -6,6 +6,8 @@ public struct BenchmarkPoint: Sendable {
     /// Closed-loop concurrency and request count of the point.
     public let parallel: Int
     public let number: Int
+    /// Target rate, req/s, of a rate-driven point.
+    public let rate: Double?
     /// The point's folder.
     public let directory: String
     public let summary: RunSummary
@@ -41,13 +43,49 @@ public enum Benchmark {
         var url: String
     }
 
+    /// One sweep point: its load shape and folder name.
+    struct PointSpec {
+        /// Closed loop: connections; rate-paced: the connection cap; open loop: 0 (no cap).
+        var parallel: Int
+        var number: Int
+        /// Target rate, req/s, for rate-driven points.
+        var rate: Double?
+        /// `parallel_P_number_N` or, for open loop, `rate_R_number_N` (R as Python prints a float).
+        var folder: String
+        /// evalscope's `Concurrency` value: `parallel`, or −1 in open loop.
+        var concurrencyLabel: Int { rate != nil && parallel == 0 ? -1 : parallel }
+    }
+
+    /// The sweep points of a run, in order.
+    static func points(_ a: RunArguments) -> [PointSpec] {
+        if a.openLoop {
+            return zip(a.rate, a.number).map { r, n in
+                PointSpec(parallel: 0, number: n, rate: r, folder: "rate_\(r)_number_\(n)")
+            }
+        }
+        return zip(a.parallel, a.number).map { p, n in
+            PointSpec(parallel: p, number: n, rate: a.rate.first, folder: "parallel_\(p)_number_\(n)")
+        }
+    }
+
     /// The longest timeout accepted, s (about 11.6 days); longer values are a way of saying "none" that
     /// would overflow the ns clock arithmetic.
     static let maxTimeoutSeconds = 1_000_000.0
 
     /// Checks what can be checked before anything starts. Throws `FastPerfError` with one line.
     public static func validate(_ a: RunArguments) throws {
-        if a.parallel.count != a.number.count {
+        if !a.rate.isEmpty {
+            if let r = a.rate.first(where: { !($0 > 0 && $0.isFinite) }) { throw FastPerfError("--rate must be a positive number of requests/s (got \(r))") }
+            if a.openLoop && a.rate.count != a.number.count {
+                throw FastPerfError("--rate and --number need the same number of values with --open-loop (got \(a.rate.count) and \(a.number.count))")
+            }
+        } else if a.openLoop {
+            throw FastPerfError("--open-loop needs --rate R (requests/s)")
+        }
+        if !(a.burstiness > 0 && a.burstiness.isFinite) { throw FastPerfError("--burstiness must be a positive number (got \(a.burstiness))") }
+        if let d = a.duration, !(d > 0 && d <= maxTimeoutSeconds) { throw FastPerfError("--duration must be a positive number of seconds (got \(d))") }
+        if !(a.warmupNum >= 0 && a.warmupNum.isFinite) { throw FastPerfError("--warmup-num must be a count or a fraction (got \(a.warmupNum))") }
+        if a.parallel.count != a.number.count && !(a.openLoop) {
             throw FastPerfError("--parallel and --number need the same number of values (got \(a.parallel.count) and \(a.number.count))")
         }
         if a.parallel.isEmpty { throw FastPerfError("--parallel needs at least one value") }
@@ -69,9 +107,9 @@ public enum Benchmark {
             throw FastPerfError("--api-key contains a line break or NUL")
         }
         if !(a.sleepInterval >= 0 && a.sleepInterval <= 86_400) { throw FastPerfError("--sleep-interval must be 0…86400 s (got \(a.sleepInterval))") }
-        var pairs = Set<[Int]>()
-        for (p, n) in zip(a.parallel, a.number) where !pairs.insert([p, n]).inserted {
-            throw FastPerfError("the sweep has parallel \(p), number \(n) twice; each point needs its own pair")
+        var names = Set<String>()
+        for p in points(a) where !names.insert(p.folder).inserted {
+            throw FastPerfError("the sweep has \(p.folder) twice; each point needs its own values")
         }
         if let extra = a.extraArgs {
             let parsed = try? JSONSerialization.jsonObject(with: Data(extra.utf8))
@@ -160,7 +198,8 @@ public enum Benchmark {
         encoderJSON.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let argsLine = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
         let runDir = try chooseRunDirectory(args)
-        let pointDirs = zip(args.parallel, args.number).map { runDir.appendingPathComponent("parallel_\($0)_number_\($1)") }
+        let specs = points(args)
+        let pointDirs = specs.map { runDir.appendingPathComponent($0.folder) }
         for dir in pointDirs where FileManager.default.fileExists(atPath: dir.appendingPathComponent("benchmark_data.db").path) {
             throw FastPerfError("\(dir.path)/benchmark_data.db already exists; choose another --name or --outputs-dir")
         }
@@ -176,7 +215,7 @@ public enum Benchmark {
             let stampFormatter = ISO8601DateFormatter()
             logHandle?.write(Data((stampFormatter.string(from: Date()) + " " + line + "\n").utf8))
         }
-        tee("fastperf \(FastPerfVersion.string) perf: \(target.url), \(args.parallel.count) point(s), outputs in \(runDir.path)")
+        tee("fastperf \(FastPerfVersion.string) perf: \(target.url), \(specs.count) point(s), outputs in \(runDir.path)")
         tee("Arguments: \(argsLine)")
         let nofile = raiseOpenFilesLimit()
         if let p = args.parallel.max(), nofile > 0, p + 64 > nofile {
@@ -184,7 +223,8 @@ public enum Benchmark {
         }
 
         var points: [BenchmarkPoint] = []
-        for (i, (parallel, number)) in zip(args.parallel, args.number).enumerated() {
+        for (i, spec) in specs.enumerated() {
+            let number = spec.number
             if StopSignal.received > 0 { break }
             if i > 0 && args.sleepInterval > 0 {
                 tee("Sleeping \(args.sleepInterval) s before the next point")
@@ -194,8 +234,17 @@ public enum Benchmark {
             let dir = pointDirs[i]
             try makeDirectory(dir)
             try Data(argsJSON.utf8).write(to: dir.appendingPathComponent("benchmark_args.json"))
-            tee("Point \(i + 1)/\(args.parallel.count): parallel \(parallel), number \(number)")
-            let point = try runPoint(parallel: parallel, number: number, directory: dir.path, arguments: args,
+            tee("Point \(i + 1)/\(specs.count): \(spec.folder.replacingOccurrences(of: "_", with: " "))")
+            let warmup = args.warmupNum >= 1 ? Int(args.warmupNum) : (args.warmupNum > 0 ? max(1, Int(args.warmupNum * Double(number))) : 0)
+            if warmup > 0 {
+                var w = spec
+                w.number = min(warmup, maxNumber)
+                tee("Warm-up: \(w.number) requests (not measured, not stored)")
+                _ = try runPoint(spec: w, directory: nil, arguments: args, argsJSON: argsJSON, address: address,
+                                 arena: arena, requests: requests, plugin: plugin, log: tee)
+                if StopSignal.received > 0 { break }
+            }
+            let point = try runPoint(spec: spec, directory: dir.path, arguments: args,
                                      argsJSON: argsJSON, address: address, arena: arena, requests: requests,
                                      plugin: plugin, log: tee)
             points.append(point)
@@ -255,18 +304,22 @@ public enum Benchmark {
         return s.isEmpty ? "run" : s
     }
 
-    private static func runPoint(parallel: Int, number: Int, directory: String, arguments args: RunArguments,
+    /// Runs one point. With `directory` nil it is a warm-up: records are judged by nobody and stored nowhere.
+    private static func runPoint(spec: PointSpec, directory: String?, arguments args: RunArguments,
                                  argsJSON: String, address: SocketAddress, arena: RequestArena,
                                  requests: [APIRequest], plugin: any APIPlugin,
                                  log: @escaping @Sendable (String) -> Void) throws -> BenchmarkPoint {
+        let number = spec.number
+        let parallel = spec.parallel
         let progress = RunProgress(totalRequests: number)
-        // One loop thread per core by default, never more loops than connections.
-        let loops = max(1, min(args.threads > 0 ? args.threads : ProcessInfo.processInfo.activeProcessorCount, parallel))
+        // One loop thread per core by default, never more loops than connections (or than requests).
+        let cores = args.threads > 0 ? args.threads : ProcessInfo.processInfo.activeProcessorCount
+        let loops = max(1, min(cores, parallel > 0 ? parallel : number))
         let rings = (0..<loops).map { _ in SPSCRing<RequestRecord>(capacity: 8192) }
         let monoAnchor = MonotonicClock.nowNanos()
         let wallAnchor = Date().timeIntervalSince1970
         let writerPlan = WriterPlan(rings: rings, requests: requests, plugin: plugin, expected: number, loops: loops,
-                                    databasePath: directory + "/benchmark_data.db", argumentsJSON: argsJSON,
+                                    databasePath: directory.map { $0 + "/benchmark_data.db" }, argumentsJSON: argsJSON,
                                     startedAt: ISO8601DateFormatter().string(from: Date()),
                                     wallClockAnchor: wallAnchor, monotonicAnchorNanos: monoAnchor,
                                     commitInterval: args.dbCommitInterval, storePayloads: args.dbStore == "full",
@@ -279,14 +332,25 @@ public enum Benchmark {
         func nanos(_ s: Double?) -> UInt64 { s.map { UInt64($0 * 1e9) } ?? 0 }
         let loopResults = Mutex<[LoopOutcome]>([])
         var threads: [OSThread] = []
+        // The schedule's zero, a little ahead so every loop is running before the first arrival.
+        let origin = MonotonicClock.nowNanos() + 20_000_000
+        // Rate-driven points (open loop, or closed loop capped by --parallel) follow an arrival schedule.
+        let schedule = spec.rate.map { rate in
+            ArrivalSchedule(count: number, rate: rate, process: args.arrival, burstiness: args.burstiness,
+                            seed: UInt64(truncatingIfNeeded: args.seed ?? 0))
+        }
         for id in 0..<loops {
-            let plan = LoopPlan(loopID: id, address: address, arena: arena,
+            var plan = LoopPlan(loopID: id, address: address, arena: arena,
                                 parallel: parallel / loops + (id < parallel % loops ? 1 : 0),
                                 connectTimeoutNanos: nanos(args.connectTimeout),
                                 readTimeoutNanos: nanos(args.readTimeout), totalTimeoutNanos: nanos(args.totalTimeout),
                                 ring: rings[id], progress: progress)
+            plan.arrivals = schedule?.share(loop: id, of: loops)
+            plan.originNanos = origin
+            if let d = args.duration { plan.deadlineNanos = (schedule == nil ? MonotonicClock.nowNanos() : origin) + nanos(d) }
+            let loopPlan = plan
             threads.append(try OSThread(name: "fastperf-loop\(id)") {
-                let out = LoopOutcome.run(plan)
+                let out = LoopOutcome.run(loopPlan)
                 loopResults.withLock { $0.append(out) }
             })
         }
@@ -318,10 +382,12 @@ public enum Benchmark {
         let loopOuts = loopResults.withLock { $0 }
         if let e = loopOuts.compactMap(\.error).first { throw FastPerfError("event loop failed: \(e)") }
         if let e = out.error { throw FastPerfError("results could not be stored: \(e)") }
-        let summary = out.accumulator.summary(parallel: parallel, number: number)
-        try summary.summaryJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_summary.json"))
-        try summary.percentileJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_percentile.json"))
-        if out.rows != number && StopSignal.received == 0 {
+        let summary = out.accumulator.summary(parallel: spec.concurrencyLabel, number: number, rate: spec.rate)
+        if let directory {
+            try summary.summaryJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_summary.json"))
+            try summary.percentileJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_percentile.json"))
+        }
+        if directory != nil && out.rows != number && StopSignal.received == 0 && args.duration == nil {
             log("Error: \(out.rows) rows stored for \(number) requests")
         }
         var lag = loopOuts[0].loopLag
@@ -334,8 +400,10 @@ public enum Benchmark {
             loopLagMaxMillis: lag.totalCount > 0 ? Double(lag.max) / 1e6 : 0,
             ringOverflows: progress.ringOverflows.load(ordering: .relaxed),
             peakInFlight: progress.peakInFlight.load(ordering: .relaxed),
-            peakRSSBytes: ResourceUsage.peakRSSBytes())
-        return BenchmarkPoint(parallel: parallel, number: number, directory: directory, summary: summary, rows: out.rows,
+            peakRSSBytes: ResourceUsage.peakRSSBytes(),
+            sendLagP99Millis: summary.openLoop?.sendLagP99Millis)
+        return BenchmarkPoint(parallel: parallel, number: number, rate: spec.rate, directory: directory ?? "",
+                              summary: summary, rows: out.rows,
                               client: client,
                               loopCloseStatus: loopOuts.map(\.closeStatus).first(where: { $0 != 0 }) ?? 0)
     }
@@ -343,10 +411,25 @@ public enum Benchmark {
     /// `performance_summary.txt`: the overview table, each point's per-request table, and the client line.
     static func summaryText(points: [BenchmarkPoint], url: String) -> String {
         var text = "FastPerf \(FastPerfVersion.string) — \(url)\n\n"
-        text += ReportText.overviewTable(points: points.map { (parallel: $0.parallel, number: $0.number, summary: $0.summary) })
+        text += ReportText.overviewTable(points: points.map { (parallel: $0.summary.concurrency, number: $0.number, summary: $0.summary) })
         for p in points {
-            text += "\nparallel \(p.parallel), number \(p.number)\n"
+            if let rate = p.rate {
+                let shape = p.parallel == 0 ? "open loop" : "at most \(p.parallel) in flight"
+                text += "\nrate \(rate) req/s (\(shape)), number \(p.number)\n"
+            } else {
+                text += "\nparallel \(p.parallel), number \(p.number)\n"
+            }
             text += ReportText.perRequestTable(summary: p.summary)
+            if let o = p.summary.openLoop {
+                func ms(_ c: PercentileColumn, _ permille: Int, _ decimals: Int) -> String {
+                    c.value(permille: permille).map { String(format: "%.\(decimals)f", $0) } ?? "-"
+                }
+                text += String(format: "Open loop: achieved %.2f req/s of %.2f; send lag p50 %.3f ms, p99 %.3f ms, max %.3f ms; mean concurrency %.2f, peak %d\n",
+                               o.achievedRate, o.targetRate, o.sendLagP50Millis, o.sendLagP99Millis, o.sendLagMaxMillis,
+                               o.meanConcurrency, p.client.peakInFlight)
+                text += "Corrected (from the intended send): TTFT p50 \(ms(o.correctedTTFT, 500, 2)) ms, p99 \(ms(o.correctedTTFT, 990, 2)) ms; "
+                    + "latency p50 \(ms(o.correctedLatency, 500, 4)) s, p99 \(ms(o.correctedLatency, 990, 4)) s\n"
+            }
             text += p.client.line(requests: p.rows) + String(format: "; rows stored %d/%d\n", p.rows, p.number)
             if let warning = p.client.warning { text += "Warning: \(warning)\n" }
         }

@@ -22,6 +22,8 @@ public struct ClientUsage: Sendable {
     public let peakInFlight: Int
     /// Peak resident set size of the process so far, bytes.
     public let peakRSSBytes: Int
+    /// Rate-driven points: send lag p99 (actual − intended send), ms.
+    public var sendLagP99Millis: Double? = nil
 
     /// Loop lag p99 above which the loops were too busy to read sockets on time, ms.
     public static let loopLagLimitMillis = 2.0
@@ -40,6 +42,10 @@ public struct ClientUsage: Sendable {
     /// Why the client may have limited the run, or nil when every signal is clear.
     public var warning: String? {
         var reasons: [String] = []
+        if let lag = sendLagP99Millis, lag > OpenLoopSummary.sendLagLimitMillis {
+            reasons.append(String(format: "send lag p99 %.2f ms > %.0f ms (requests left late: the corrected latencies include it)",
+                                  lag, OpenLoopSummary.sendLagLimitMillis))
+        }
         if loopLagP99Millis > Self.loopLagLimitMillis {
             reasons.append(String(format: "loop lag p99 %.2f ms > %.0f ms", loopLagP99Millis, Self.loopLagLimitMillis))
         }
@@ -67,7 +73,8 @@ struct LoopOutcome: Sendable {
         var out = LoopOutcome()
         do {
             let loop = try EventLoop()
-            let driver = ClosedLoopDriver(plan: plan, loop: loop)
+            let driver: LoopDriver = plan.arrivals == nil
+                ? ClosedLoopDriver(plan: plan, loop: loop) : OpenLoopDriver(plan: plan, loop: loop)
             driver.start()
             loop.run()
             out.closeStatus = loop.close()

@@ -10,7 +10,8 @@ struct WriterPlan: Sendable {
     /// Records the loops will deliver (one per request sent).
     let expected: Int
     let loops: Int
-    let databasePath: String
+    /// `benchmark_data.db` of the point; nil for a warm-up, whose records are dropped.
+    let databasePath: String?
     let argumentsJSON: String
     let startedAt: String
     /// Unix-epoch seconds at `monotonicAnchorNanos`.
@@ -37,9 +38,13 @@ struct WriterOutcome: Sendable {
 enum ResultPipeline {
     static func run(_ plan: WriterPlan) -> WriterOutcome {
         var out = WriterOutcome()
+        guard let databasePath = plan.databasePath else {
+            drainWithoutStoring(plan)
+            return out
+        }
         let store: ResultStore
         do {
-            store = try ResultStore(path: plan.databasePath, argumentsJSON: plan.argumentsJSON,
+            store = try ResultStore(path: databasePath, argumentsJSON: plan.argumentsJSON,
                                     wallClockAnchor: plan.wallClockAnchor, version: FastPerfVersion.string,
                                     startedAt: plan.startedAt, commitInterval: plan.commitInterval)
         } catch {
@@ -61,7 +66,7 @@ enum ResultPipeline {
                     do {
                         try handle(record, plan: plan, store: store, into: &perLoop[k])
                     } catch {
-                        out.error = "cannot write \(plan.databasePath): \(error)"
+                        out.error = "cannot write \(databasePath): \(error)"
                     }
                     plan.progress.stored.add(1, ordering: .relaxed)
                 }
@@ -91,13 +96,16 @@ enum ResultPipeline {
         return out
     }
 
-    /// Storage failed to open: keep the loops unblocked by popping their records until they finish.
+    /// A warm-up, or storage failed to open: pop the loops' records (so they never wait) until they finish.
     private static func drainWithoutStoring(_ plan: WriterPlan) {
+        func drain() {
+            for ring in plan.rings { while ring.pop() != nil { plan.progress.stored.add(1, ordering: .relaxed) } }
+        }
         while plan.progress.loopsFinished.load(ordering: .acquiring) < plan.loops {
-            for ring in plan.rings { while ring.pop() != nil {} }
+            drain()
             usleep(1000)
         }
-        for ring in plan.rings { while ring.pop() != nil {} }
+        drain()
     }
 
     static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,

@@ -45,8 +45,16 @@ struct LoopPlan: Sendable {
     let loopID: Int
     let address: SocketAddress
     let arena: RequestArena
-    /// Connections (= requests in flight) this loop keeps open.
+    /// Closed loop: connections (= requests in flight) this loop keeps open. Open loop: the most connections
+    /// this loop may open (0 = no cap).
     let parallel: Int
+    /// Open loop: this loop's share of the arrival schedule, (arena index, intended send time ns from
+    /// `originNanos`); nil for closed loop.
+    var arrivals: [(index: Int, offsetNanos: UInt64)]? = nil
+    /// `uv_hrtime` of the point's start, shared by every loop (the schedule's zero).
+    var originNanos: UInt64 = 0
+    /// `--duration`: no new request after this `uv_hrtime` time (0 = none).
+    var deadlineNanos: UInt64 = 0
     let connectTimeoutNanos: UInt64
     let readTimeoutNanos: UInt64
     let totalTimeoutNanos: UInt64

@@ -38,6 +38,8 @@ public struct MetricsAccumulator: Sendable {
     var totalTokensPerSecond: [Double] = []
     var promptTokenSum = 0
     var completionTokenSum = 0
+    /// Send lag, corrected latencies, achieved rate, concurrency (reported for rate-driven points).
+    var openLoop = OpenLoopStats()
 
     /// An empty accumulator.
     public init() {}
@@ -45,6 +47,7 @@ public struct MetricsAccumulator: Sendable {
     /// Adds one judged request. Failures count in the totals, the failure kinds and the wall window only.
     public mutating func add(_ r: RequestResult) {
         totalRequests += 1
+        openLoop.add(r)
         if r.startNanos != 0 && (firstStartNanos == 0 || r.startNanos < firstStartNanos) {
             firstStartNanos = r.startNanos
         }
@@ -108,13 +111,15 @@ public struct MetricsAccumulator: Sendable {
         totalTokensPerSecond += other.totalTokensPerSecond
         promptTokenSum += other.promptTokenSum
         completionTokenSum += other.completionTokenSum
+        openLoop.merge(other.openLoop)
     }
 
     /// The run point's summary and percentiles.
     /// - Parameters:
     ///   - parallel: configured `--parallel` (evalscope's `Concurrency`; −1 for open loop).
     ///   - number: configured `--number` for this point.
-    public func summary(parallel: Int, number: Int) -> RunSummary {
+    ///   - rate: the configured `--rate` of a rate-driven point (adds the open-loop figures), nil otherwise.
+    public func summary(parallel: Int, number: Int, rate: Double? = nil) -> RunSummary {
         let duration = lastCompletedNanos > firstStartNanos && firstStartNanos != 0
             ? Double(lastCompletedNanos - firstStartNanos) / 1e9 : 0
         func perSecond(_ x: Double) -> Double { duration > 0 ? x / duration : 0 }
@@ -153,7 +158,8 @@ public struct MetricsAccumulator: Sendable {
             avgITLMillis: itlCount == 0 ? nil : Double(itlSumNanos) / Double(itlCount) / 1e6,
             failuresByKind: failures,
             requestsWithoutTokenCounts: requestsWithoutTokenCounts,
-            percentileColumns: columns)
+            percentileColumns: columns,
+            openLoop: rate.map { openLoop.summary(rate: $0, durationSeconds: duration) })
     }
 }
 
@@ -179,6 +185,11 @@ public struct PercentileColumn: Sendable {
         self.sortedValues = []
         self.histogram = histogram
         self.nanosPerUnit = nanosPerUnit
+    }
+
+    /// Mean of an exact column (nil when empty or histogram-backed).
+    public var mean: Double? {
+        sortedValues.isEmpty ? nil : sortedValues.reduce(0, +) / Double(sortedValues.count)
     }
 
     /// Number of values in the column.
@@ -239,6 +250,8 @@ public struct RunSummary: Sendable {
     public var requestsWithoutTokenCounts: Int
     /// Percentile columns in evalscope's order (`TTFT (ms)` … `Total (tok/s)`).
     public var percentileColumns: [PercentileColumn]
+    /// Rate-driven points only: send lag, corrected latencies, achieved rate, mean concurrency.
+    public var openLoop: OpenLoopSummary?
 
     /// Percentile row labels (DESIGN §3), paired with the percentile in per-mille (min = 0, max = 1000).
     public static let percentileRows: [(label: String, permille: Int)] = [
@@ -286,6 +299,18 @@ public struct RunSummary: Sendable {
         let failures = failuresByKind.map { (kind, n) in (kind.rawValue, String(n)) }
         fields.append(("Failures by kind", JSONText.object(failures, indent: 1)))
         fields.append(("Requests without token counts", String(requestsWithoutTokenCounts)))
+        if let o = openLoop {
+            fields += [
+                ("Request Rate (req/s)", JSONText.number(o.targetRate, decimals: 4)),
+                ("Achieved Rate (req/s)", JSONText.number(o.achievedRate, decimals: 4)),
+                ("Send Lag P50 (ms)", JSONText.number(o.sendLagP50Millis, decimals: 3)),
+                ("Send Lag P99 (ms)", JSONText.number(o.sendLagP99Millis, decimals: 3)),
+                ("Send Lag Max (ms)", JSONText.number(o.sendLagMaxMillis, decimals: 3)),
+                ("Mean Concurrency", JSONText.number(o.meanConcurrency, decimals: 2)),
+                ("Corrected Avg TTFT (ms)", JSONText.number(o.correctedTTFT.mean ?? -1, decimals: 2)),
+                ("Corrected Avg Latency (s)", JSONText.number(o.correctedLatency.mean ?? -1, decimals: 4)),
+            ]
+        }
         return Data((JSONText.object(fields, indent: 0) + "\n").utf8)
     }
 
@@ -295,7 +320,7 @@ public struct RunSummary: Sendable {
         var rows: [String] = []
         for (label, permille) in Self.percentileRows {
             var fields: [(String, String)] = [("Percentiles", JSONText.string(label))]
-            for column in percentileColumns {
+            for column in percentileColumns + (openLoop.map { [$0.correctedTTFT, $0.correctedLatency] } ?? []) {
                 fields.append((column.name, column.value(permille: permille).map { JSONText.number($0, decimals: 4) } ?? "null"))
             }
             rows.append("  " + JSONText.object(fields, indent: 1))

@@ -14,6 +14,10 @@ public struct MockServerConfiguration: Sendable {
     public var outputTokens: Int?
     /// Leave `usage` out of responses (`--no-usage`), as some servers do.
     public var noUsage = false
+    /// Pause every response from `stallAtMillis` after the server started for `stallMillis` (`--stall-at-ms`,
+    /// `--stall-ms`): anything due inside the pause is sent when it ends (a GC pause or a stuck scheduler).
+    public var stallAtMillis: Double = 0
+    public var stallMillis: Double = 0
 
     public init() {}
 }
@@ -102,6 +106,16 @@ final class MockServerLoop {
     var listener: TCPListener?
     var waker: LoopWaker?
     var exchanges: [ObjectIdentifier: MockExchange] = [:]
+    /// `uv_hrtime` when the server started listening (the stall is timed from it).
+    let startNanos = MonotonicClock.nowNanos()
+
+    /// `due` moved to the end of the configured stall when it falls inside it, ns.
+    func afterStall(_ due: UInt64) -> UInt64 {
+        guard configuration.stallMillis > 0 else { return due }
+        let from = startNanos + UInt64(configuration.stallAtMillis * 1e6)
+        let to = from + UInt64(configuration.stallMillis * 1e6)
+        return due >= from && due < to ? to : due
+    }
 
     init(loop: EventLoop, configuration: MockServerConfiguration) {
         self.loop = loop
@@ -234,7 +248,7 @@ final class MockExchange: ServerConnectionDelegate {
             scheduleNextToken()
         } else {
             let delay = server.configuration.ttftMillis + server.configuration.itlMillis * Double(tokens - 1)
-            arm(atNanos: plan.startNanos + UInt64(max(0, delay) * 1e6))
+            arm(atNanos: server.afterStall(plan.startNanos + UInt64(max(0, delay) * 1e6)))
         }
     }
 
@@ -265,7 +279,7 @@ final class MockExchange: ServerConnectionDelegate {
 
     private func dueNanos(token k: Int, _ plan: StreamPlan) -> UInt64 {
         let ms = server.configuration.ttftMillis + server.configuration.itlMillis * Double(k)
-        return plan.startNanos + UInt64(max(0, ms) * 1e6)
+        return server.afterStall(plan.startNanos + UInt64(max(0, ms) * 1e6))
     }
 
     private func scheduleNextToken() {

@@ -17,7 +17,7 @@ public final class WriterWorkload {
                           databasePath: directory + "/benchmark_data.db", argumentsJSON: "{}", startedAt: "",
                           wallClockAnchor: 0, monotonicAnchorNanos: 0, commitInterval: commitInterval,
                           storePayloads: storePayloads, progress: RunProgress(totalRequests: 0))
-        store = try ResultStore(path: plan.databasePath, argumentsJSON: "{}", wallClockAnchor: 0, version: "bench",
+        store = try ResultStore(path: directory + "/benchmark_data.db", argumentsJSON: "{}", wallClockAnchor: 0, version: "bench",
                                 startedAt: "", commitInterval: commitInterval)
     }
 

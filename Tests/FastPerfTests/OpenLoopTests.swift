@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import FastPerf
+
+/// Rate-driven load over loopback against the mock server: the schedule is followed, latency is measured from
+/// the intended send, and a server stall shows up in the corrected figures (the wrk2 demonstration, with SSE).
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct OpenLoopTests {
+    static func server(_ configure: (inout MockServerConfiguration) -> Void = { _ in }) throws -> (MockServer, Int) {
+        var config = MockServerConfiguration()
+        config.port = 0
+        config.ttftMillis = 5
+        config.itlMillis = 1
+        configure(&config)
+        let s = MockServer(configuration: config)
+        return (s, try s.start())
+    }
+
+    /// Every request leaves at its scheduled time: intended start times are the schedule's offsets from one
+    /// origin, and the actual sends follow them closely.
+    @Test func openLoopFollowsTheSchedule() throws {
+        let (server, port) = try Self.server()
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", number: 300)
+        args.rate = [300]
+        args.openLoop = true
+        args.seed = 11
+        args.maxTokens = 4
+        args.threads = 2
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 300)
+        #expect(out.rows.filter { !$0.success }.isEmpty)
+        #expect(out.report.points[0].directory.hasSuffix("rate_300.0_number_300"))
+        let schedule = ArrivalSchedule(count: 300, rate: 300, process: .poisson, seed: 11)
+        let intended = out.rows.compactMap { $0.double("intended_start_time") }.sorted()
+        for (k, t) in intended.enumerated() {
+            let want = Double(schedule.offsetsNanos[k]) / 1e9
+            #expect(abs((t - intended[0]) - want) < 2e-6, "arrival \(k)")
+        }
+        let lags = out.rows.map { $0.double("start_time")! - $0.double("intended_start_time")! }
+        #expect(lags.allSatisfy { $0 >= -1e-6 }, "never sent early")
+        let o = try #require(out.report.points[0].summary.openLoop)
+        #expect(o.sendLagP99Millis < 20, "send lag p99 \(o.sendLagP99Millis) ms")  // loose: shared 2-core machine
+        #expect(abs(o.achievedRate / 300 - 1) < 0.25)
+        #expect(out.summaryJSON["Concurrency"] as? Int == -1)
+        #expect(out.summaryJSON["Request Rate (req/s)"] as? Double == 300)
+        #expect(out.summaryJSON["Send Lag P99 (ms)"] != nil)
+    }
+
+    /// The server pauses for 1.5 s; requests keep arriving at 200/s but only 4 connections may be open. Raw
+    /// latency (from the actual send) hides the pause; latency from the intended send shows it.
+    @Test func serverStallShowsInCorrectedLatencyOnly() throws {
+        let (server, port) = try Self.server {
+            $0.stallAtMillis = 1500
+            $0.stallMillis = 1500
+        }
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 4, number: 1000)
+        args.rate = [200]
+        args.maxTokens = 5
+        args.seed = 5
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 1000)
+        let s = out.report.points[0].summary
+        let o = try #require(s.openLoop)
+        let corrected = try #require(o.correctedLatency.value(permille: 990))
+        let raw = try #require(s.column("Latency (s)")?.value(permille: 990))
+        #expect(corrected >= 1.0, "corrected latency p99 \(corrected) s")
+        #expect(raw < 0.5, "raw latency p99 \(raw) s")
+        #expect(o.sendLagP99Millis > 500, "the queue for a connection is send lag")
+        #expect(out.report.points[0].client.warning?.contains("send lag") == true)
+        #expect(out.report.points[0].directory.hasSuffix("parallel_4_number_1000"))
+    }
+
+    @Test func durationStopsSendingAndKeepsEveryRow() throws {
+        let (server, port) = try Self.server()
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 2, number: 100_000)
+        args.duration = 1
+        args.maxTokens = 3
+        let t0 = Date()
+        let out = try BenchmarkHarness.run(args)
+        #expect(Date().timeIntervalSince(t0) < 10)
+        #expect(out.rows.count > 10 && out.rows.count < 100_000)
+        #expect(out.rows.filter { !$0.success }.isEmpty)
+        #expect(out.summaryJSON["Total Requests"] as? Int == out.rows.count)
+    }
+
+    @Test func warmupIsSentButNotStored() throws {
+        let c = try CaseFixtures.load("case-02")
+        let server = try ReplayServer(steps: [.init(atMillis: 0, bytes: c.whole)])
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions", parallel: 2, number: 10)
+        args.warmupNum = 0.5
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 10)
+        #expect(server.requests.count == 15)
+        #expect(out.summaryJSON["Total Requests"] as? Int == 10)
+    }
+
+    @Test func rateArgumentsAreChecked() {
+        var a = BenchmarkHarness.arguments(url: "http://127.0.0.1:9/x")
+        a.openLoop = true
+        #expect(throws: FastPerfError.self) { try Benchmark.validate(a) }
+        a.rate = [10, 20]
+        #expect(throws: FastPerfError.self) { try Benchmark.validate(a) }  // two rates, one number
+        a.rate = [-1]
+        #expect(throws: FastPerfError.self) { try Benchmark.validate(a) }
+        a.rate = [10]
+        a.burstiness = 0
+        #expect(throws: FastPerfError.self) { try Benchmark.validate(a) }
+    }
+}
