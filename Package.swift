@@ -5,6 +5,8 @@ let package = Package(
     name: "FastPerf",
     products: [
         .library(name: "FastPerf", targets: ["FastPerf"]),
+        // The `fastperf` command line, for packages that register their own plugins (Examples/CustomPlugin).
+        .library(name: "FastPerfCommandLine", targets: ["FastPerfCommandLine"]),
         .executable(name: "fastperf", targets: ["FastPerfCLI"]),
     ],
     dependencies: [
@@ -17,10 +19,11 @@ let package = Package(
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "FastPerf", dependencies: ["CUV", "CSQLite3"]),
-        .executableTarget(
-            name: "FastPerfCLI",
+        .target(
+            name: "FastPerfCommandLine",
             dependencies: ["FastPerf", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(name: "FastPerfCLI", dependencies: ["FastPerfCommandLine"]),
         .testTarget(name: "FastPerfTests", dependencies: ["FastPerf"]),
     ]
 )

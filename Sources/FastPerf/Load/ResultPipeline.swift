@@ -20,6 +20,8 @@ struct WriterPlan: Sendable {
     /// Keep request and response payloads (`--db-store full`).
     let storePayloads: Bool
     let progress: RunProgress
+    /// `--db-format pickle`: payload columns as base64 pickles (`PickledColumns`) instead of JSON text.
+    var pickle = false
 }
 
 /// What the writer thread hands back after its last commit.
@@ -95,7 +97,7 @@ enum ResultPipeline {
     private static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
                                into out: inout WriterOutcome) throws {
         let request = plan.requests[record.requestIndex]
-        let parsed = plan.plugin.parseResponses(record, request: request)
+        let parsed = PluginCall.parse(plan.plugin, record: record, request: request)
         let result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
         out.accumulator.add(result)
         try store.add(row(record: record, request: request, result: result, plan: plan), nowNanos: MonotonicClock.nowNanos())
@@ -111,7 +113,9 @@ enum ResultPipeline {
         func int(_ v: Int?) -> SQLValue { v.map { .integer(Int64($0)) } ?? .null }
         let itl = result.itlNanos.map { Double($0) / 1e9 }
         var messages: SQLValue = .null
-        if plan.storePayloads {
+        if plan.storePayloads && plan.pickle {
+            messages = .text(PickledColumns.responseMessages(record))
+        } else if plan.storePayloads {
             var json: [UInt8] = [UInt8(ascii: "[")]
             json.reserveCapacity(record.payload.count + record.events.count * 8 + 2)
             if record.isEventStream {
@@ -126,7 +130,7 @@ enum ResultPipeline {
             messages = .utf8(json)
         }
         return [
-            plan.storePayloads ? .utf8(request.body) : .null,
+            !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.request(request.body)) : .utf8(request.body),
             .real(epoch(record.startNanos, plan)),
             .text(JSONText.numberArray(itl, decimals: 9)),
             .integer(result.success ? 1 : 0),

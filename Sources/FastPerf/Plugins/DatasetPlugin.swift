@@ -70,10 +70,10 @@ enum DatasetFiles {
     /// Prompt length in characters (Swift `String.count`) as evalscope's `check_prompt_length` without a
     /// tokenizer: the prompt itself, or the sum of the messages' contents; nil for bodies (never filtered).
     static func promptLength(_ item: DatasetItem) -> Int? {
-        switch item {
+        switch item.base {
         case .prompt(let s): return s.count
         case .messages(let ms): return ms.reduce(0) { $0 + $1.content.count }
-        case .body: return nil
+        case .body, .withMaxTokens: return nil
         }
     }
 
@@ -83,7 +83,7 @@ enum DatasetFiles {
         return arguments.minPromptLength <= n && n <= arguments.maxPromptLength
     }
 
-    /// `items` after the length filter.
+    /// `items` after the length filter, rotated by `--dataset-offset` (see `rotated`).
     /// - Throws: `FastPerfError` when nothing is left (naming the file and the bounds).
     static func filtered(_ items: [DatasetItem], _ arguments: RunArguments, dataset: String, path: String) throws
         -> [DatasetItem]
@@ -96,7 +96,38 @@ enum DatasetFiles {
                     + "--min-prompt-length \(arguments.minPromptLength), --max-prompt-length "
                     + "\(arguments.maxPromptLength) characters)")
         }
-        return kept
+        return rotated(kept, by: arguments.datasetOffset)
+    }
+
+    /// `items` rotated left by `offset` modulo their count: the run starts at item `offset` (0-based) and
+    /// wraps around to the skipped ones when `--number` needs more (evalscope's `--dataset-offset` rotation).
+    static func rotated(_ items: [DatasetItem], by offset: Int) -> [DatasetItem] {
+        guard !items.isEmpty, offset > 0 else { return items }
+        let k = offset % items.count
+        return Array(items[k...] + items[..<k])
+    }
+
+    /// The non-blank lines of a JSON Lines file, each parsed, numbered from 1.
+    /// - Throws: `FastPerfError` naming the file and line for a line that is not valid JSON.
+    static func jsonLines(_ text: String, dataset: String, path: String) throws -> [(number: Int, value: Any)] {
+        try numberedLines(text).compactMap { number, raw in
+            if raw.allSatisfy(\.isWhitespace) { return nil }
+            guard let value = json(raw) else { throw FastPerfError("\(dataset): \(path) line \(number): not valid JSON") }
+            return (number, value)
+        }
+    }
+
+    /// The `--dataset-args` object, checked against the keys `dataset` accepts (evalscope validates it with the
+    /// plugin's `args_schema` and rejects unknown keys); empty when the flag is absent.
+    /// - Throws: `FastPerfError` for text that is not a JSON object or an unknown key.
+    static func datasetArgs(_ arguments: RunArguments, dataset: String, allowed: Set<String>) throws -> [String: Any] {
+        guard let text = arguments.datasetArgs, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return [:] }
+        let object = try RequestBody.object(text, what: "--dataset-args")
+        if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+            let known = allowed.isEmpty ? "it takes none" : "known: " + allowed.sorted().joined(separator: ", ")
+            throw FastPerfError("--dataset-args: dataset '\(dataset)' has no option '\(unknown)' (\(known))")
+        }
+        return object
     }
 
     /// Parses one JSON value, or nil when `text` is not JSON.

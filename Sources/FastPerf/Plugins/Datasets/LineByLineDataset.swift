@@ -13,10 +13,11 @@ public struct LineByLineDataset: DatasetPlugin {
     public let arguments: RunArguments
     let path: String
 
-    /// - Throws: `FastPerfError` when `--dataset-path` is missing.
+    /// - Throws: `FastPerfError` when `--dataset-path` is missing or `--dataset-args` is given (it takes none).
     public init(arguments: RunArguments) throws {
         self.arguments = arguments
         self.path = try DatasetFiles.requirePath(arguments, dataset: Self.name)
+        _ = try DatasetFiles.datasetArgs(arguments, dataset: Self.name, allowed: [])
     }
 
     /// Reads the file; see the type's documentation for the line formats.

@@ -10,10 +10,11 @@ public struct LongAlpacaDataset: DatasetPlugin {
     public let arguments: RunArguments
     let path: String
 
-    /// - Throws: `FastPerfError` when `--dataset-path` is missing.
+    /// - Throws: `FastPerfError` when `--dataset-path` is missing or `--dataset-args` is given (it takes none).
     public init(arguments: RunArguments) throws {
         self.arguments = arguments
         self.path = try DatasetFiles.requirePath(arguments, dataset: Self.name)
+        _ = try DatasetFiles.datasetArgs(arguments, dataset: Self.name, allowed: [])
     }
 
     /// One `.prompt` per list element.
