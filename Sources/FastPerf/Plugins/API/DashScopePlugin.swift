@@ -70,7 +70,7 @@ public struct DashScopePlugin: APIPlugin {
             }
         } else if let body = ResponseReading.decodeBody(DashScopeJSON.self, in: record, parsed: &parsed) {
             state.incremental = false
-            _ = state.add(body, into: &parsed, isErrorEvent: !ResponseReading.isSuccess(record))
+            _ = state.add(body, into: &parsed, isErrorEvent: false)
             if !ResponseReading.isSuccess(record) && parsed.errorMessage == nil {
                 parsed.errorMessage = ResponseReading.bodyText(record)
             }
