@@ -20,19 +20,14 @@ struct APIPluginLoopbackTests {
     static func serve(api: String, path: String, number: Int = 6, configure: (inout RunArguments) -> Void = { _ in })
         throws -> BenchmarkHarness.Outcome
     {
-        var config = MockServerConfiguration()
-        config.port = 0
-        config.ttftMillis = 30
-        config.itlMillis = 5
-        let server = MockServer(configuration: config)
-        let port = try server.start()
-        defer { server.stop() }
-        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)\(path)", parallel: 2, number: number)
-        args.api = api
-        args.prompt = prompt
-        args.maxTokens = 8
-        configure(&args)
-        return try BenchmarkHarness.run(args)
+        try BenchmarkHarness.withMockServer(ttftMillis: 30, itlMillis: 5) { port in
+            var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)\(path)", parallel: 2, number: number)
+            args.api = api
+            args.prompt = prompt
+            args.maxTokens = 8
+            configure(&args)
+            return try BenchmarkHarness.run(args)
+        }
     }
 
     /// Checks a streamed run against the mock's timeline: 8 tokens, TTFT ≥ 30 ms, TPOT ≈ 5 ms, 7 ITL gaps.
@@ -72,16 +67,6 @@ struct APIPluginLoopbackTests {
         #expect(text == "The quick brown fox jumps over the lazy")
     }
 
-    @Test func anthropicNonStreamAgainstServe() throws {
-        let out = try Self.serve(api: "anthropic", path: "/v1/messages") { $0.stream = false }
-        for r in out.rows {
-            #expect(r.success && r.int("is_stream") == 0, "\(r.outcome) \(r.text("error") ?? "")")
-            #expect(r.int("prompt_tokens") == 10 && r.int("completion_tokens") == 8)
-            #expect(r.ttftMillis == r.latencyMillis)
-            #expect(r.latencyMillis! >= 64.5)  // 30 + 7 × 5 ms
-        }
-    }
-
     @Test func dashScopeAgainstServe() throws {
         let out = try Self.serve(api: "dashscope", path: "")  // no path: the plugin's native endpoint
         #expect(out.report.url.hasSuffix("/api/v1/services/aigc/text-generation/generation"))
@@ -101,14 +86,6 @@ struct APIPluginLoopbackTests {
         #expect(last.contains(#""content":"The quick brown fox jumps over the lazy""#))
     }
 
-    @Test func dashScopeNonStreamAgainstServe() throws {
-        let out = try Self.serve(api: "dashscope", path: "") { $0.stream = false }
-        for r in out.rows {
-            #expect(r.success && r.int("is_stream") == 0, "\(r.outcome) \(r.text("error") ?? "")")
-            #expect(r.int("prompt_tokens") == 10 && r.int("completion_tokens") == 8)
-        }
-    }
-
     @Test func responsesAgainstServe() throws {
         let out = try Self.serve(api: "responses", path: "/v1/responses")
         Self.expectStreamTimeline(out, events: 14)  // 3 opening events, 8 deltas, 3 closing events
@@ -116,11 +93,14 @@ struct APIPluginLoopbackTests {
         #expect(text == "The quick brown fox jumps over the lazy")
     }
 
-    @Test func responsesNonStreamAgainstServe() throws {
-        let out = try Self.serve(api: "openai_responses", path: "/v1/responses") { $0.stream = false }
+    /// Non-streamed replies: TTFT = latency ≥ 30 + 7 × 5 ms, the body's usage.
+    @Test(arguments: [("anthropic", "/v1/messages"), ("openai_responses", "/v1/responses"), ("dashscope", ""), ("openai", "")])
+    func nonStreamAgainstServe(_ api: String, _ path: String) throws {
+        let out = try Self.serve(api: api, path: path) { $0.stream = false }
         for r in out.rows {
             #expect(r.success && r.int("is_stream") == 0, "\(r.outcome) \(r.text("error") ?? "")")
             #expect(r.int("prompt_tokens") == 10 && r.int("completion_tokens") == 8)
+            #expect(r.ttftMillis == r.latencyMillis)
             #expect(r.latencyMillis! >= 64.5)
         }
     }
@@ -158,34 +138,32 @@ struct APIPluginLoopbackTests {
 
     // MARK: - headers each API needs
 
-    @Test func anthropicSendsItsHeadersToItsPath() throws {
-        let server = try ReplayServer(steps: [.init(atMillis: 0, bytes: Array((APIFixtures.sseHead + (try APIFixtures.case13Success())).utf8))])
+    /// Runs one `api` request (`--api-key KEY`, `--url` = `url` on a replay server answering `response`) and
+    /// returns the request head the server received.
+    static func sentHead(api: String, urlPath: String, response: [UInt8]) throws -> String {
+        let server = try ReplayServer(steps: [.init(atMillis: 0, bytes: response)])
         defer { server.stop() }
-        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1")
-        args.api = "anthropic"
-        args.apiKey = "sk-ant-secret-123456"
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)" + urlPath)
+        args.api = api
+        args.apiKey = "sk-test-secret-123456"
         let out = try BenchmarkHarness.run(args)
-        #expect(out.rows.first?.success == true)
-        let head = try #require(server.requests.last)
+        #expect(out.rows.first?.success == true, "\(out.rows.first?.text("error") ?? "")")
+        return try #require(server.requests.last)
+    }
+
+    @Test func anthropicSendsItsHeadersToItsPath() throws {
+        let head = try Self.sentHead(api: "anthropic", urlPath: "/v1", response: Array((APIFixtures.sseHead + (try APIFixtures.case13Success())).utf8))
         #expect(head.hasPrefix("POST /v1/messages HTTP/1.1"))
-        #expect(head.contains("x-api-key: sk-ant-secret-123456"))
+        #expect(head.contains("x-api-key: sk-test-secret-123456"))
         #expect(head.contains("anthropic-version: 2023-06-01"))
         #expect(!head.contains("Authorization"))
     }
 
     @Test func dashScopeAsksForSSE() throws {
-        let c = try CaseFixtures.load("case-19")
-        let server = try ReplayServer(steps: [.init(atMillis: 0, bytes: c.whole)])
-        defer { server.stop() }
-        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)")
-        args.api = "dashscope"
-        args.apiKey = "sk-dashscope-123456"
-        let out = try BenchmarkHarness.run(args)
-        #expect(out.rows.first?.success == true)
-        let head = try #require(server.requests.last)
+        let head = try Self.sentHead(api: "dashscope", urlPath: "", response: try CaseFixtures.load("case-19").whole)
         #expect(head.hasPrefix("POST /api/v1/services/aigc/text-generation/generation HTTP/1.1"))
         #expect(head.contains("X-DashScope-SSE: enable"))
-        #expect(head.contains("Authorization: Bearer sk-dashscope-123456"))
+        #expect(head.contains("Authorization: Bearer sk-test-secret-123456"))
     }
 
     // MARK: - replayed cases

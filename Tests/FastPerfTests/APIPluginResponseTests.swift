@@ -27,6 +27,12 @@ import Testing
         return (parsed, RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream))
     }
 
+    /// The judged non-streamed JSON `body` (200), complete `ms` after the start, read by `plugin`.
+    static func nonStream(_ plugin: any APIPlugin, _ body: String, ms: Double) throws -> RequestResult {
+        let request = try Self.request(plugin) { $0.stream = false }
+        return try Self.judge(try Self.record(APIFixtures.jsonHead(body), body, times: [ms - 1]), plugin, request: request).1
+    }
+
     /// A record of `head + body` with block times `times` (ms).
     static func record(_ head: String, _ body: String, times: [Double] = []) throws -> RequestRecord {
         try L.record(raw: Array((head + body).utf8), label: "fixture", blockMillis: times)
@@ -69,13 +75,22 @@ import Testing
     }
 
     @Test func anthropicNonStreamBody() throws {
-        let record = try Self.record(APIFixtures.jsonHead(APIFixtures.anthropicBody), APIFixtures.anthropicBody, times: [300])
-        let (_, r) = try Self.judge(record, AnthropicPlugin(), request: try Self.request(AnthropicPlugin()) { $0.stream = false })
+        let r = try Self.nonStream(AnthropicPlugin(), APIFixtures.anthropicBody, ms: 301)
         #expect(r.outcome == .ok)
         #expect(r.generatedText == "Hi! My name is Claude.")
         #expect(r.promptTokens == 2095 && r.completionTokens == 503)
         #expect(r.ttftNanos == r.latencyNanos)
         #expect(r.latencyNanos == Self.ms(301))
+    }
+
+    @Test func lenientFieldsSurviveUnexpectedTypes() throws {
+        // `code` as a number, `usage.output_tokens` as a string, `finish_reason` null: those fields read as nil,
+        // the rest of the object still decodes.
+        let body = #"{"output":{"choices":[{"message":{"content":"ok","role":"assistant"},"finish_reason":"stop"}]},"usage":{"input_tokens":5,"output_tokens":"7"},"code":500,"extra":[1,2]}"#
+        let r = try Self.nonStream(DashScopePlugin(), body, ms: 10)
+        #expect(r.outcome == .ok)
+        #expect(r.generatedText == "ok")
+        #expect(r.promptTokens == 5 && r.completionTokens == nil)
     }
 
     @Test func anthropicCacheTokensCountAsPrompt() throws {
@@ -154,9 +169,7 @@ import Testing
     }
 
     @Test func dashScopeNonStreamBody() throws {
-        let body = APIFixtures.dashScopeBody
-        let request = try Self.request(DashScopePlugin()) { $0.stream = false }
-        let (_, r) = try Self.judge(try Self.record(APIFixtures.jsonHead(body), body, times: [80]), DashScopePlugin(), request: request)
+        let r = try Self.nonStream(DashScopePlugin(), APIFixtures.dashScopeBody, ms: 81)
         #expect(r.outcome == .ok)
         #expect(r.generatedText == "I am Qwen, a large language model.")
         #expect(r.promptTokens == 22 && r.completionTokens == 9)
@@ -193,9 +206,7 @@ import Testing
     }
 
     @Test func responsesNonStreamBody() throws {
-        let body = APIFixtures.responsesBody
-        let request = try Self.request(OpenAIResponsesPlugin()) { $0.stream = false }
-        let (_, r) = try Self.judge(try Self.record(APIFixtures.jsonHead(body), body, times: [700]), OpenAIResponsesPlugin(), request: request)
+        let r = try Self.nonStream(OpenAIResponsesPlugin(), APIFixtures.responsesBody, ms: 701)
         #expect(r.outcome == .ok)
         #expect(r.generatedText == "The image depicts a scenic landscape.")
         #expect(r.promptTokens == 328 && r.completionTokens == 52)
@@ -240,7 +251,7 @@ import Testing
         let text = "upstream connect error"
         let (_, p) = try Self.judge(try Self.record(APIFixtures.jsonHead(text), text), OpenAIEmbeddingPlugin())
         #expect(p.outcome == .protocolError)
-        #expect(p.error == "response is not a JSON object: upstream connect error")
+        #expect(p.error == "response is not SSE and not a JSON object: upstream connect error")
     }
 
     // MARK: - custom (the template) and plugin failures

@@ -10,22 +10,11 @@ import Testing
 struct PickleWriterTests {
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
-    /// Runs `python3 -c script args…` and returns its stdout; fails the test on a non-zero exit.
-    static func python(_ script: String, _ arguments: [String] = []) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script] + arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw FastPerfTestError("python3 exited \(p.terminationStatus): \(String(decoding: e, as: UTF8.self))")
-        }
-        return String(decoding: o, as: UTF8.self)
+    /// Runs `python3 -c script args…` (with `input` on stdin) and returns its stdout; throws on a non-zero exit.
+    static func python(_ script: String, _ arguments: [String] = [], input: Data? = nil) throws -> String {
+        let r = try Subprocess.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script] + arguments, input: input)
+        guard r.status == 0 else { throw FastPerfTestError("python3 exited \(r.status): \(r.stderr)") }
+        return r.stdout
     }
 
     @Test func handAssembledOpcodes() {
@@ -65,18 +54,7 @@ struct PickleWriterTests {
             for line in sys.stdin.read().split("\\n"):
                 print(pickletools.optimize(pickle.dumps(json.loads(line), protocol=2)).hex())
             """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script]
-        let input = Pipe(), out = Pipe()
-        p.standardInput = input
-        p.standardOutput = out
-        try p.run()
-        input.fileHandleForWriting.write(Data(values.joined(separator: "\n").utf8))
-        try input.fileHandleForWriting.close()
-        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let lines = try Self.python(script, input: Data(values.joined(separator: "\n").utf8)).split(separator: "\n").map(String.init)
         #expect(lines.count == values.count)
         for (json, python) in zip(values, lines) {
             let value = try JSONDecoder().decode(PickleValue.self, from: Data(json.utf8))
@@ -142,13 +120,11 @@ struct PickleWriterTests {
         """
 
     @Test func evalscopeAnalysisScriptReadsAPickleDatabase() throws {
-        var config = MockServerConfiguration()
-        config.port = 0
-        config.ttftMillis = 1010  // the script selects first_chunk_latency > 1 s
-        config.itlMillis = 2
-        let server = MockServer(configuration: config)
-        let port = try server.start()
-        defer { server.stop() }
+        // The script selects first_chunk_latency > 1 s: TTFT 1010 ms.
+        try BenchmarkHarness.withMockServer(ttftMillis: 1010, itlMillis: 2) { port in try Self.runAnalysisScript(port: port) }
+    }
+
+    static func runAnalysisScript(port: Int) throws {
         var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 2, number: 2)
         args.dbFormat = "pickle"
         args.maxTokens = 5

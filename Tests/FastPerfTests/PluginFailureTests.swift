@@ -38,15 +38,6 @@ struct PluginFailureTests {
         func buildMessages() throws -> [DatasetItem] { throw Boom() }
     }
 
-    static func withServer(_ body: (Int) throws -> Void) throws {
-        var config = MockServerConfiguration()
-        config.port = 0
-        let server = MockServer(configuration: config)
-        let port = try server.start()
-        defer { server.stop() }
-        try body(port)
-    }
-
     @Test func buildRequestThrowingStopsTheRunWithOneLine() throws {
         PluginRegistry.register(api: "test-throwing-build", ThrowingBuild())
         PluginRegistry.register(dataset: "test-abc") { _ in
@@ -56,7 +47,7 @@ struct PluginFailureTests {
             }
             return try ABC(arguments: RunArguments())
         }
-        try Self.withServer { port in
+        try BenchmarkHarness.withMockServer { port in
             var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", number: 3)
             args.api = "test-throwing-build"
             args.prompt = nil
@@ -78,7 +69,7 @@ struct PluginFailureTests {
 
     @Test func parseThrowingGivesFailedRowsAndTheRunGoesOn() throws {
         PluginRegistry.register(api: "test-throwing-parse", ThrowingParse())
-        try Self.withServer { port in
+        try BenchmarkHarness.withMockServer { port in
             var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 2, number: 4)
             args.api = "test-throwing-parse"
             args.maxTokens = 3

@@ -20,15 +20,9 @@ import Testing
         return try PluginRegistry.dataset(named: dataset, arguments: a).buildMessages()
     }
 
+    /// The message of the `FastPerfError` `body` throws (an issue is recorded when it throws none).
     func message(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch let error as FastPerfError {
-            return error.message
-        } catch {
-            return "unexpected \(error)"
-        }
+        (#expect(throws: FastPerfError.self, performing: body))?.message
     }
 
     /// Four ShareGPT conversations: a normal one (system turn first), one without a human turn, one whose

@@ -23,6 +23,48 @@ public func cycledItems(_ items: [DatasetItem], count: Int) -> [DatasetItem] {
     return out
 }
 
+/// The file a file-based dataset plugin reads (`--dataset-path`), with the run's arguments and its
+/// `--dataset-args`, checked when the plugin is made.
+struct DatasetFile {
+    /// The registered dataset name, for messages.
+    let dataset: String
+    /// The run's arguments.
+    let arguments: RunArguments
+    /// `--dataset-path`.
+    let path: String
+    /// The `--dataset-args` object (only keys the dataset accepts).
+    let options: [String: Any]
+
+    /// - Throws: `FastPerfError` when `--dataset-path` is missing or `--dataset-args` holds a key not in `options`.
+    init(_ arguments: RunArguments, dataset: String, options allowed: Set<String> = []) throws {
+        self.dataset = dataset
+        self.arguments = arguments
+        path = try DatasetFiles.requirePath(arguments, dataset: dataset)
+        options = try DatasetFiles.datasetArgs(arguments, dataset: dataset, allowed: allowed)
+    }
+
+    /// `"dataset: path"`, the start of every message about the file.
+    var location: String { "\(dataset): \(path)" }
+
+    /// The file's text (`DatasetFiles.readText`).
+    func text() throws -> String { try DatasetFiles.readText(path, dataset: dataset) }
+
+    /// The non-blank lines of `text` (this file's JSON Lines), each parsed, numbered from 1.
+    /// - Throws: `FastPerfError` naming the file and line for a line that is not valid JSON.
+    func jsonLines(_ text: String) throws -> [(number: Int, value: Any)] {
+        try DatasetFiles.numberedLines(text).compactMap { number, raw in
+            if raw.allSatisfy(\.isWhitespace) { return nil }
+            guard let value = DatasetFiles.json(raw) else { throw FastPerfError("\(location) line \(number): not valid JSON") }
+            return (number, value)
+        }
+    }
+
+    /// `items` after the length filter and `--dataset-offset` (`DatasetFiles.filtered`).
+    func filtered(_ items: [DatasetItem]) throws -> [DatasetItem] {
+        try DatasetFiles.filtered(items, arguments, dataset: dataset, path: path)
+    }
+}
+
 /// Shared helpers of the file-based dataset plugins.
 enum DatasetFiles {
     /// `path`'s contents as UTF-8 text.
@@ -105,16 +147,6 @@ enum DatasetFiles {
         guard !items.isEmpty, offset > 0 else { return items }
         let k = offset % items.count
         return Array(items[k...] + items[..<k])
-    }
-
-    /// The non-blank lines of a JSON Lines file, each parsed, numbered from 1.
-    /// - Throws: `FastPerfError` naming the file and line for a line that is not valid JSON.
-    static func jsonLines(_ text: String, dataset: String, path: String) throws -> [(number: Int, value: Any)] {
-        try numberedLines(text).compactMap { number, raw in
-            if raw.allSatisfy(\.isWhitespace) { return nil }
-            guard let value = json(raw) else { throw FastPerfError("\(dataset): \(path) line \(number): not valid JSON") }
-            return (number, value)
-        }
     }
 
     /// The `--dataset-args` object, checked against the keys `dataset` accepts (evalscope validates it with the

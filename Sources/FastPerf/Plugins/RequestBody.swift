@@ -63,6 +63,39 @@ struct RequestBody {
         }
     }
 
+    /// A flag an API sends (EVALSCOPE-PERF §1.9), with the API's key where APIs name it differently.
+    enum Flag {
+        /// `--model` → `model`.
+        case model
+        /// `--max-tokens`, or the item's own length (`setMaxTokens`), under the API's key.
+        case maxTokens(String)
+        /// `--min-tokens` → `min_tokens`.
+        case minTokens
+        /// `--temperature`, `--top-p`, `--top-k`, `--seed` → `temperature`, `top_p`, `top_k`, `seed`.
+        case temperature, topP, topK, seed
+        /// `--stop` under the API's key.
+        case stop(String)
+        /// `--stream/--no-stream` → `stream`.
+        case stream
+    }
+
+    /// Sets each of `flags` from `arguments` (in the object `parent` when given), as `set` does.
+    mutating func set(_ flags: [Flag], from arguments: RunArguments, in parent: String? = nil) {
+        for flag in flags {
+            switch flag {
+            case .model: set("model", arguments.model, in: parent)
+            case .maxTokens(let key): setMaxTokens(key, in: parent, arguments: arguments)
+            case .minTokens: set("min_tokens", arguments.minTokens, in: parent)
+            case .temperature: set("temperature", arguments.temperature, in: parent)
+            case .topP: set("top_p", arguments.topP, in: parent)
+            case .topK: set("top_k", arguments.topK, in: parent)
+            case .seed: set("seed", arguments.seed, in: parent)
+            case .stop(let key): set(key, arguments.stop, in: parent)
+            case .stream: set("stream", arguments.stream, in: parent)
+            }
+        }
+    }
+
     /// Merges `--extra-args` (a JSON object) into the body, or into the object `parent`, overriding.
     /// - Throws: `FastPerfError` when `--extra-args` is not a JSON object.
     mutating func mergeExtraArgs(_ arguments: RunArguments, in parent: String? = nil) throws {

@@ -39,13 +39,7 @@ public struct AnthropicPlugin: APIPlugin {
             if !system.isEmpty { object["system"] = system.joined(separator: "\n") }
             return object
         }
-        body.set("model", arguments.model)
-        body.setMaxTokens("max_tokens", arguments: arguments)
-        body.set("temperature", arguments.temperature)
-        body.set("top_p", arguments.topP)
-        body.set("top_k", arguments.topK)
-        body.set("stop_sequences", arguments.stop)
-        body.set("stream", arguments.stream)
+        body.set([.model, .maxTokens("max_tokens"), .temperature, .topP, .topK, .stop("stop_sequences"), .stream], from: arguments)
         try body.mergeExtraArgs(arguments)
         let hasVersion = arguments.headers.keys.contains { $0.lowercased() == "anthropic-version" }
         let headers = hasVersion ? [] : [("anthropic-version", Self.apiVersion)]
@@ -87,7 +81,7 @@ public struct AnthropicPlugin: APIPlugin {
                 let thinking = event.delta?.thinking ?? ""
                 parsed.generatedText += text
                 parsed.reasoningText += thinking
-                if !text.isEmpty || !thinking.isEmpty || !(event.delta?.partialJSON ?? "").isEmpty {
+                if !text.isEmpty || !thinking.isEmpty || !(event.delta?.partialJson ?? "").isEmpty {
                     parsed.outputEventIndices.append(i)
                 }
             case "message_delta":
@@ -104,82 +98,37 @@ public struct AnthropicPlugin: APIPlugin {
     }
 }
 
-// MARK: - Messages API JSON shapes (every field optional)
+// MARK: - Messages API JSON shapes (every field lenient; keys converted from snake_case)
 
 /// A Messages API message object (the non-stream body, or `message` of `message_start`), or an error body.
 struct AnthropicMessageJSON: Decodable {
-    var content: [Block]?
-    var stopReason: String?
-    var usage: InputOutputUsageJSON?
-    var error: ErrorJSON?
+    @Lenient var content: [Block]?
+    @Lenient var stopReason: String?
+    @Lenient var usage: InputOutputUsageJSON?
+    @Lenient var error: ErrorJSON?
 
     /// A content block: `text` (`text`), `thinking` (`thinking`), `tool_use`.
     struct Block: Decodable {
-        var type: String?
-        var text: String?
-        var thinking: String?
-        enum CodingKeys: String, CodingKey { case type, text, thinking }
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            type = try? c.decodeIfPresent(String.self, forKey: .type)
-            text = try? c.decodeIfPresent(String.self, forKey: .text)
-            thinking = try? c.decodeIfPresent(String.self, forKey: .thinking)
-        }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case content, usage, error
-        case stopReason = "stop_reason"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        content = try? c.decodeIfPresent([Block].self, forKey: .content)
-        stopReason = try? c.decodeIfPresent(String.self, forKey: .stopReason)
-        usage = try? c.decodeIfPresent(InputOutputUsageJSON.self, forKey: .usage)
-        error = try? c.decodeIfPresent(ErrorJSON.self, forKey: .error)
+        @Lenient var type: String?
+        @Lenient var text: String?
+        @Lenient var thinking: String?
     }
 }
 
 /// One Messages API stream event.
 struct AnthropicEventJSON: Decodable {
-    var type: String?
-    var message: AnthropicMessageJSON?
-    var contentBlock: AnthropicMessageJSON.Block?
-    var delta: Delta?
-    var usage: InputOutputUsageJSON?
-    var error: ErrorJSON?
+    @Lenient var type: String?
+    @Lenient var message: AnthropicMessageJSON?
+    @Lenient var contentBlock: AnthropicMessageJSON.Block?
+    @Lenient var delta: Delta?
+    @Lenient var usage: InputOutputUsageJSON?
+    @Lenient var error: ErrorJSON?
 
     /// `content_block_delta`'s `delta` (`text_delta`, `thinking_delta`, `input_json_delta`) or
     /// `message_delta`'s (`stop_reason`).
     struct Delta: Decodable {
-        var text: String?
-        var thinking: String?
-        var partialJSON: String?
-        enum CodingKeys: String, CodingKey {
-            case text, thinking
-            case partialJSON = "partial_json"
-        }
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            text = try? c.decodeIfPresent(String.self, forKey: .text)
-            thinking = try? c.decodeIfPresent(String.self, forKey: .thinking)
-            partialJSON = try? c.decodeIfPresent(String.self, forKey: .partialJSON)
-        }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case type, message, delta, usage, error
-        case contentBlock = "content_block"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        type = try? c.decodeIfPresent(String.self, forKey: .type)
-        message = try? c.decodeIfPresent(AnthropicMessageJSON.self, forKey: .message)
-        contentBlock = try? c.decodeIfPresent(AnthropicMessageJSON.Block.self, forKey: .contentBlock)
-        delta = try? c.decodeIfPresent(Delta.self, forKey: .delta)
-        usage = try? c.decodeIfPresent(InputOutputUsageJSON.self, forKey: .usage)
-        error = try? c.decodeIfPresent(ErrorJSON.self, forKey: .error)
+        @Lenient var text: String?
+        @Lenient var thinking: String?
+        @Lenient var partialJson: String?
     }
 }

@@ -36,12 +36,7 @@ public struct DashScopePlugin: APIPlugin {
         body.set("model", arguments.model)
         body.set("result_format", "message", in: "parameters")
         if arguments.stream { body.set("incremental_output", true, in: "parameters") }
-        body.setMaxTokens("max_tokens", in: "parameters", arguments: arguments)
-        body.set("temperature", arguments.temperature, in: "parameters")
-        body.set("top_p", arguments.topP, in: "parameters")
-        body.set("top_k", arguments.topK, in: "parameters")
-        body.set("seed", arguments.seed, in: "parameters")
-        body.set("stop", arguments.stop, in: "parameters")
+        body.set([.maxTokens("max_tokens"), .temperature, .topP, .topK, .seed, .stop("stop")], from: arguments, in: "parameters")
         try body.mergeExtraArgs(arguments, in: "parameters")
         let headers = arguments.stream ? [("X-DashScope-SSE", "enable")] : []
         return APIRequest(headers: headers, body: try body.encoded(), isStream: arguments.stream)
@@ -102,7 +97,8 @@ public struct DashScopePlugin: APIPlugin {
             guard let output = event.output else { return false }
             var choices = output.choices ?? []
             if choices.isEmpty, output.text != nil || output.finishReason != nil {
-                choices = [DashScopeJSON.Choice(text: output.text, finishReason: output.finishReason)]
+                let message = DashScopeJSON.Message(content: output.text.map { TextOrPartsJSON(text: $0) })
+                choices = [DashScopeJSON.Choice(message: message, finishReason: output.finishReason)]
             }
             var outputBearing = false
             for (k, choice) in choices.enumerated() {
@@ -137,75 +133,32 @@ public struct DashScopePlugin: APIPlugin {
     }
 }
 
-// MARK: - DashScope JSON shapes (every field optional)
+// MARK: - DashScope JSON shapes (every field lenient; keys converted from snake_case)
 
 /// One DashScope event (or a non-stream body, or an error body `{"code", "message", "request_id"}`).
 struct DashScopeJSON: Decodable {
-    var output: Output?
-    var usage: InputOutputUsageJSON?
-    var code: String?
-    var message: String?
+    @Lenient var output: Output?
+    @Lenient var usage: InputOutputUsageJSON?
+    @Lenient var code: String?
+    @Lenient var message: String?
 
+    /// `output`: `choices` (`result_format: "message"`) or `text` + `finish_reason` (`"text"`).
     struct Output: Decodable {
-        var choices: [Choice]?
-        var text: String?
-        var finishReason: String?
-        enum CodingKeys: String, CodingKey {
-            case choices, text
-            case finishReason = "finish_reason"
-        }
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            choices = try? c.decodeIfPresent([Choice].self, forKey: .choices)
-            text = try? c.decodeIfPresent(String.self, forKey: .text)
-            finishReason = try? c.decodeIfPresent(String.self, forKey: .finishReason)
-        }
+        @Lenient var choices: [Choice]?
+        @Lenient var text: String?
+        @Lenient var finishReason: String?
     }
 
     struct Choice: Decodable {
-        var message: Message?
-        var finishReason: String?
-        enum CodingKeys: String, CodingKey {
-            case message
-            case finishReason = "finish_reason"
-        }
-        /// A `result_format: "text"` output as one choice.
-        init(text: String?, finishReason: String?) {
-            message = Message(content: text.map { TextOrPartsJSON(text: $0) })
-            self.finishReason = finishReason
-        }
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            message = try? c.decodeIfPresent(Message.self, forKey: .message)
-            finishReason = try? c.decodeIfPresent(String.self, forKey: .finishReason)
-        }
+        @Lenient var message: Message? = nil
+        @Lenient var finishReason: String? = nil
     }
 
     struct Message: Decodable {
-        var content: TextOrPartsJSON?
-        var reasoningContent: String?
-        var toolCallCount = 0
-        enum CodingKeys: String, CodingKey {
-            case content
-            case reasoningContent = "reasoning_content"
-            case toolCalls = "tool_calls"
-        }
-        init(content: TextOrPartsJSON?) { self.content = content }
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            content = try? c.decodeIfPresent(TextOrPartsJSON.self, forKey: .content)
-            reasoningContent = try? c.decodeIfPresent(String.self, forKey: .reasoningContent)
-            toolCallCount = (try? c.decodeIfPresent([AnyJSON].self, forKey: .toolCalls))??.count ?? 0
-        }
-    }
-
-    enum CodingKeys: String, CodingKey { case output, usage, code, message }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        output = try? c.decodeIfPresent(Output.self, forKey: .output)
-        usage = try? c.decodeIfPresent(InputOutputUsageJSON.self, forKey: .usage)
-        code = try? c.decodeIfPresent(String.self, forKey: .code)
-        message = try? c.decodeIfPresent(String.self, forKey: .message)
+        @Lenient var content: TextOrPartsJSON? = nil
+        @Lenient var reasoningContent: String? = nil
+        @Lenient var toolCalls: [AnyJSON]? = nil
+        /// Entries in `tool_calls` (0 when absent).
+        var toolCallCount: Int { toolCalls?.count ?? 0 }
     }
 }

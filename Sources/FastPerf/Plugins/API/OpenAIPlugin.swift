@@ -40,15 +40,8 @@ public struct OpenAIPlugin: APIPlugin {
             if completions { return ["prompt": base.promptText ?? ""] }
             return ["messages": RequestBody.messagesJSON(base.messages ?? [])]
         }
-        body.set("model", arguments.model)
-        body.setMaxTokens("max_tokens", arguments: arguments)
-        body.set("min_tokens", arguments.minTokens)
-        body.set("temperature", arguments.temperature)
-        body.set("top_p", arguments.topP)
-        body.set("top_k", arguments.topK)
-        body.set("seed", arguments.seed)
-        body.set("stop", arguments.stop)
-        body.set("stream", arguments.stream)
+        body.set([.model, .maxTokens("max_tokens"), .minTokens, .temperature, .topP, .topK, .seed, .stop("stop"), .stream],
+                 from: arguments)
         try body.mergeExtraArgs(arguments)
 
         let isStream = body.streams
@@ -148,16 +141,7 @@ public struct OpenAIPlugin: APIPlugin {
         var parsed = ParsedResponse()
         let is2xx = (200..<300).contains(record.httpStatus)
         let body = Self.trimmed(record.payload[...])
-        let decoded = try? JSONDecoder().decode(ChunkJSON.self, from: Data(body))
-        guard let chunk = decoded else {
-            if is2xx {
-                let hint = body.starts(with: Array("data:".utf8)) ? " (looks like SSE without a text/event-stream content type)" : ""
-                parsed.malformed = body.isEmpty
-                    ? "empty response body (not SSE and not JSON)"
-                    : "response is not SSE and not a JSON object\(hint): " + Self.textPrefix(body, limit: 80)
-            } else if !body.isEmpty {
-                parsed.errorMessage = Self.textPrefix(body, limit: 200)
-            }
+        guard let chunk = ResponseReading.decodeBody(ChunkJSON.self, in: record, parsed: &parsed, decoder: JSONDecoder()) else {
             return parsed
         }
         if let error = chunk.error {

@@ -29,11 +29,7 @@ public struct OpenAIResponsesPlugin: APIPlugin {
             if case .prompt(let text) = base { return ["input": text] }
             return ["input": RequestBody.messagesJSON(base.messages ?? [])]
         }
-        body.set("model", arguments.model)
-        body.setMaxTokens("max_output_tokens", arguments: arguments)
-        body.set("temperature", arguments.temperature)
-        body.set("top_p", arguments.topP)
-        body.set("stream", arguments.stream)
+        body.set([.model, .maxTokens("max_output_tokens"), .temperature, .topP, .stream], from: arguments)
         try body.mergeExtraArgs(arguments)
         return APIRequest(headers: [], body: try body.encoded(), isStream: body.streams)
     }
@@ -106,27 +102,16 @@ public struct OpenAIResponsesPlugin: APIPlugin {
     }
 }
 
-// MARK: - Responses API JSON shapes (every field optional)
+// MARK: - Responses API JSON shapes (every field lenient; keys converted from snake_case)
 
 /// One Responses API stream event.
 struct ResponsesEventJSON: Decodable {
-    var type: String?
-    var delta: String?
-    var response: ResponseObjectJSON?
+    @Lenient var type: String?
+    @Lenient var delta: String?
+    @Lenient var response: ResponseObjectJSON?
     /// `error` events: `code` and `message` at the top level.
-    var code: String?
-    var message: String?
-
-    enum CodingKeys: String, CodingKey { case type, delta, response, code, message }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        type = try? c.decodeIfPresent(String.self, forKey: .type)
-        delta = try? c.decodeIfPresent(String.self, forKey: .delta)
-        response = try? c.decodeIfPresent(ResponseObjectJSON.self, forKey: .response)
-        code = try? c.decodeIfPresent(String.self, forKey: .code)
-        message = try? c.decodeIfPresent(String.self, forKey: .message)
-    }
+    @Lenient var code: String?
+    @Lenient var message: String?
 
     /// `"code: message"` of an `error` event, leaving out what is missing.
     var errorSummary: String {
@@ -137,39 +122,22 @@ struct ResponsesEventJSON: Decodable {
 
 /// A Responses API response object (the non-stream body, or `response` of a lifecycle event).
 struct ResponseObjectJSON: Decodable {
-    var status: String?
-    var usage: InputOutputUsageJSON?
-    var error: ErrorJSON?
-    var output: [OutputItem]?
+    @Lenient var status: String?
+    @Lenient var usage: InputOutputUsageJSON?
+    @Lenient var error: ErrorJSON?
+    @Lenient var output: [OutputItem]?
 
     /// One `output` item: `message` (content parts), `reasoning` (summary/content parts), `function_call`.
     struct OutputItem: Decodable {
-        var type: String?
-        var content: [Part]?
-        var summary: [Part]?
-        enum CodingKeys: String, CodingKey { case type, content, summary }
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            type = try? c.decodeIfPresent(String.self, forKey: .type)
-            content = try? c.decodeIfPresent([Part].self, forKey: .content)
-            summary = try? c.decodeIfPresent([Part].self, forKey: .summary)
-        }
+        @Lenient var type: String?
+        @Lenient var content: [Part]?
+        @Lenient var summary: [Part]?
     }
 
     /// A content part: `output_text` (`text`), `refusal` (`refusal`), `reasoning_text`/`summary_text` (`text`).
     struct Part: Decodable {
-        var type: String?
-        var text: String?
-        var refusal: String?
-    }
-
-    enum CodingKeys: String, CodingKey { case status, usage, error, output }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        status = try? c.decodeIfPresent(String.self, forKey: .status)
-        usage = try? c.decodeIfPresent(InputOutputUsageJSON.self, forKey: .usage)
-        error = try? c.decodeIfPresent(ErrorJSON.self, forKey: .error)
-        output = try? c.decodeIfPresent([OutputItem].self, forKey: .output)
+        @Lenient var type: String?
+        @Lenient var text: String?
+        @Lenient var refusal: String?
     }
 }

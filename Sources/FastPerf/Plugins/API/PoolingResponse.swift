@@ -34,43 +34,33 @@ enum PoolingResponse {
     }
 }
 
-/// An embeddings or rerank response body (every field optional). A top-level JSON array is read as `results`
-/// (Hugging Face TEI's `/rerank` answers `[{"index": 0, "score": …}]`).
+/// An embeddings or rerank response body (every field lenient; keys converted from snake_case). A top-level
+/// JSON array is read as `results` (Hugging Face TEI's `/rerank` answers `[{"index": 0, "score": …}]`).
 struct PoolingJSON: Decodable {
-    var data: [AnyJSON]?
-    var results: [AnyJSON]?
-    var usage: Usage?
-    var meta: Meta?
-    var error: ErrorJSON?
-    var message: String?
+    @Lenient var data: [AnyJSON]?
+    @Lenient var results: [AnyJSON]?
+    @Lenient var usage: Usage?
+    @Lenient var meta: Meta?
+    @Lenient var error: ErrorJSON?
+    @Lenient var message: String?
     /// FastAPI-style error bodies (`{"detail": "…"}`).
-    var detail: String?
+    @Lenient var detail: String?
 
     struct Usage: Decodable {
-        var promptTokens: Int?
-        var totalTokens: Int?
-        enum CodingKeys: String, CodingKey {
-            case promptTokens = "prompt_tokens"
-            case totalTokens = "total_tokens"
-        }
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            promptTokens = try? c.decodeIfPresent(Int.self, forKey: .promptTokens)
-            totalTokens = try? c.decodeIfPresent(Int.self, forKey: .totalTokens)
-        }
+        @Lenient var promptTokens: Int?
+        @Lenient var totalTokens: Int?
     }
 
+    /// Cohere's `meta.billed_units.input_tokens`.
     struct Meta: Decodable {
-        var billedUnits: BilledUnits?
-        enum CodingKeys: String, CodingKey { case billedUnits = "billed_units" }
+        @Lenient var billedUnits: BilledUnits?
     }
 
     struct BilledUnits: Decodable {
-        var inputTokens: Int?
-        enum CodingKeys: String, CodingKey { case inputTokens = "input_tokens" }
+        @Lenient var inputTokens: Int?
     }
 
-    enum CodingKeys: String, CodingKey { case data, results, usage, meta, error, message, detail }
+    private enum CodingKeys: String, CodingKey { case data, results, usage, meta, error, message, detail }
 
     init(from decoder: any Decoder) throws {
         if let array = try? decoder.singleValueContainer().decode([AnyJSON].self) {
@@ -78,12 +68,9 @@ struct PoolingJSON: Decodable {
             return
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        data = try? c.decodeIfPresent([AnyJSON].self, forKey: .data)
-        results = try? c.decodeIfPresent([AnyJSON].self, forKey: .results)
-        usage = try? c.decodeIfPresent(Usage.self, forKey: .usage)
-        meta = try? c.decodeIfPresent(Meta.self, forKey: .meta)
-        error = try? c.decodeIfPresent(ErrorJSON.self, forKey: .error)
-        message = try? c.decodeIfPresent(String.self, forKey: .message)
-        detail = try? c.decodeIfPresent(String.self, forKey: .detail)
+        (_data, _results, _usage) = (try c.decode(Lenient.self, forKey: .data), try c.decode(Lenient.self, forKey: .results),
+                                     try c.decode(Lenient.self, forKey: .usage))
+        (_meta, _error) = (try c.decode(Lenient.self, forKey: .meta), try c.decode(Lenient.self, forKey: .error))
+        (_message, _detail) = (try c.decode(Lenient.self, forKey: .message), try c.decode(Lenient.self, forKey: .detail))
     }
 }

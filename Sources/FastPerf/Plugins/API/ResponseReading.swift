@@ -12,7 +12,7 @@ enum ResponseReading {
     /// 200 bytes become `parsed.errorMessage` (the first error wins).
     static func forEachEvent<T: Decodable>(_ type: T.Type, in record: RequestRecord, parsed: inout ParsedResponse,
                                            _ visit: (Int, T, Bool, inout ParsedResponse) -> Void) {
-        let decoder = JSONDecoder()
+        let decoder = Self.decoder()
         for i in record.events.indices {
             let data = OpenAIPlugin.trimmed(record.eventData(i))
             if data.isEmpty || data.elementsEqual(doneMarker) { continue }
@@ -28,25 +28,35 @@ enum ResponseReading {
         }
     }
 
-    /// Decodes a whole non-SSE body as `T`. When it is not JSON: a 2xx sets `parsed.malformed` (an API that
-    /// answers in JSON sent something else), a non-2xx sets `parsed.errorMessage` to the body's first 200 bytes;
-    /// either way nil is returned. A 2xx event stream where a JSON body was expected is malformed too.
-    static func decodeBody<T: Decodable>(_ type: T.Type, in record: RequestRecord, parsed: inout ParsedResponse) -> T? {
+    /// Decodes a whole non-SSE body as `T` (with `decoder`, by default `decoder()`). When it is not JSON: a
+    /// 2xx sets `parsed.malformed` (the endpoint sent neither SSE nor JSON), a non-2xx sets
+    /// `parsed.errorMessage` to the body's first 200 bytes; either way nil is returned. A 2xx event stream
+    /// where a JSON body was expected is malformed too.
+    static func decodeBody<T: Decodable>(_ type: T.Type, in record: RequestRecord, parsed: inout ParsedResponse,
+                                         decoder: JSONDecoder = decoder()) -> T? {
         let body = OpenAIPlugin.trimmed(record.payload[...])
         let is2xx = isSuccess(record)
         if record.isEventStream {
             if is2xx { parsed.malformed = "expected a JSON body, got an event stream" }
             return nil
         }
-        if let value = try? JSONDecoder().decode(T.self, from: Data(body)) { return value }
+        if let value = try? decoder.decode(T.self, from: Data(body)) { return value }
         if is2xx {
+            let hint = body.starts(with: Array("data:".utf8)) ? " (looks like SSE without a text/event-stream content type)" : ""
             parsed.malformed = body.isEmpty
-                ? "empty response body (expected JSON)"
-                : "response is not a JSON object: " + OpenAIPlugin.textPrefix(body, limit: 80)
+                ? "empty response body (not SSE and not JSON)"
+                : "response is not SSE and not a JSON object\(hint): " + OpenAIPlugin.textPrefix(body, limit: 80)
         } else if !body.isEmpty {
             parsed.errorMessage = OpenAIPlugin.textPrefix(body, limit: 200)
         }
         return nil
+    }
+
+    /// A `JSONDecoder` that maps snake_case keys to the camelCase properties of the `Lenient` JSON shapes.
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
     }
 
     /// The status is 2xx.
@@ -84,35 +94,17 @@ extension TextOrPartsJSON {
 
 /// A `usage` object named with input/output tokens: the Responses API (`input_tokens`, `output_tokens`,
 /// `output_tokens_details.reasoning_tokens`), DashScope (the same keys) and Anthropic (`input_tokens`,
-/// `output_tokens`, `cache_creation_input_tokens`, `cache_read_input_tokens`). Every field optional.
+/// `output_tokens`, `cache_creation_input_tokens`, `cache_read_input_tokens`). Every field lenient.
 struct InputOutputUsageJSON: Decodable {
-    var inputTokens: Int?
-    var outputTokens: Int?
-    var reasoningTokens: Int?
+    @Lenient var inputTokens: Int?
+    @Lenient var outputTokens: Int?
+    @Lenient var outputTokensDetails: Details?
     /// Anthropic prompt caching: tokens written to / read from the cache, not included in `input_tokens`.
-    var cacheCreationInputTokens: Int?
-    var cacheReadInputTokens: Int?
+    @Lenient var cacheCreationInputTokens: Int?
+    @Lenient var cacheReadInputTokens: Int?
 
-    private struct Details: Decodable {
-        var reasoningTokens: Int?
-        enum CodingKeys: String, CodingKey { case reasoningTokens = "reasoning_tokens" }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case inputTokens = "input_tokens"
-        case outputTokens = "output_tokens"
-        case outputTokensDetails = "output_tokens_details"
-        case cacheCreationInputTokens = "cache_creation_input_tokens"
-        case cacheReadInputTokens = "cache_read_input_tokens"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        inputTokens = try? c.decodeIfPresent(Int.self, forKey: .inputTokens)
-        outputTokens = try? c.decodeIfPresent(Int.self, forKey: .outputTokens)
-        reasoningTokens = (try? c.decodeIfPresent(Details.self, forKey: .outputTokensDetails))??.reasoningTokens
-        cacheCreationInputTokens = try? c.decodeIfPresent(Int.self, forKey: .cacheCreationInputTokens)
-        cacheReadInputTokens = try? c.decodeIfPresent(Int.self, forKey: .cacheReadInputTokens)
+    struct Details: Decodable {
+        @Lenient var reasoningTokens: Int?
     }
 
     /// Prompt tokens: `input_tokens` plus the cache creation and cache read tokens (Anthropic counts those
@@ -125,6 +117,25 @@ struct InputOutputUsageJSON: Decodable {
     func apply(to parsed: inout ParsedResponse) {
         parsed.promptTokens = promptTokens ?? parsed.promptTokens
         parsed.completionTokens = outputTokens ?? parsed.completionTokens
-        parsed.reasoningTokens = reasoningTokens ?? parsed.reasoningTokens
+        parsed.reasoningTokens = outputTokensDetails?.reasoningTokens ?? parsed.reasoningTokens
+    }
+}
+
+/// A field decoded leniently, so that `Decodable` synthesis reads real servers' JSON: a missing key, `null` or
+/// a value of an unexpected type (a number where a string belongs) gives nil instead of failing the whole
+/// object. Used with a decoder whose keys are converted from snake_case (`ResponseReading.decoder`).
+@propertyWrapper
+struct Lenient<Value: Decodable>: Decodable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value? = nil) { self.wrappedValue = wrappedValue }
+
+    init(from decoder: any Decoder) throws { wrappedValue = try? Value(from: decoder) }
+}
+
+extension KeyedDecodingContainer {
+    /// A `Lenient` field whose key is missing decodes as nil (synthesis would otherwise throw `keyNotFound`).
+    func decode<Value>(_ type: Lenient<Value>.Type, forKey key: Key) throws -> Lenient<Value> {
+        (try? decodeIfPresent(type, forKey: key)) ?? Lenient()
     }
 }

@@ -14,9 +14,8 @@
 public struct ShareGPTDataset: DatasetPlugin {
     /// The registered name, `sharegpt`.
     public static let name = "sharegpt"
-    /// The run's arguments.
-    public let arguments: RunArguments
-    let path: String
+    /// `--dataset-path`, the run's arguments and `--dataset-args`.
+    let file: DatasetFile
     /// `output_from_reply`.
     let outputFromReply: Bool
     /// `chars_per_token`, characters per token (> 0).
@@ -25,9 +24,8 @@ public struct ShareGPTDataset: DatasetPlugin {
     /// - Throws: `FastPerfError` when `--dataset-path` is missing or `--dataset-args` has an unknown key or a
     ///   value of the wrong type.
     public init(arguments: RunArguments) throws {
-        self.arguments = arguments
-        self.path = try DatasetFiles.requirePath(arguments, dataset: Self.name)
-        let options = try DatasetFiles.datasetArgs(arguments, dataset: Self.name, allowed: ["output_from_reply", "chars_per_token"])
+        file = try DatasetFile(arguments, dataset: Self.name, options: ["output_from_reply", "chars_per_token"])
+        let options = file.options
         switch options["output_from_reply"] {
         case nil: outputFromReply = false
         case let flag as Bool: outputFromReply = flag
@@ -44,21 +42,21 @@ public struct ShareGPTDataset: DatasetPlugin {
     /// One prompt per conversation, in file order (see the type's documentation).
     /// - Throws: `FastPerfError` naming the file (and item) when it is not a list of conversations.
     public func buildMessages() throws -> [DatasetItem] {
-        let text = try DatasetFiles.readText(path, dataset: Self.name)
+        let text = try file.text()
         let entries: [(label: String, value: Any)]
         if let list = DatasetFiles.json(Substring(text)) as? [Any] {
             entries = list.enumerated().map { ("item \($0.offset + 1)", $0.element) }
         } else {
-            entries = try DatasetFiles.jsonLines(text, dataset: Self.name, path: path).map { ("line \($0.number)", $0.value) }
+            entries = try file.jsonLines(text).map { ("line \($0.number)", $0.value) }
         }
         var items: [DatasetItem] = []
         for (label, value) in entries {
             guard let object = value as? [String: Any], let turns = object["conversations"] as? [Any] else {
-                throw FastPerfError("\(Self.name): \(path) \(label): not an object with a \"conversations\" list")
+                throw FastPerfError("\(file.location) \(label): not an object with a \"conversations\" list")
             }
             if let item = item(turns.compactMap(Self.turn)) { items.append(item) }
         }
-        return try DatasetFiles.filtered(items, arguments, dataset: Self.name, path: path)
+        return try file.filtered(items)
     }
 
     /// The item of one conversation's turns, or nil when it has no human turn (or no reply when one is needed).
