@@ -55,7 +55,7 @@ struct PerfCommand: ParsableCommand {
     var apiKey: String?
     @Option(parsing: .upToNextOption, help: "Extra headers, k=v (split on the first =).") var headers: [String] = []
     @Option(parsing: .upToNextOption, help: "Closed-loop concurrency; several values make a sweep.") var parallel: [Int] = [1]
-    @Option(name: [.customShort("n"), .long], parsing: .upToNextOption, help: "Requests per point; pairs with --parallel.")
+    @Option(name: [.customShort("n"), .long], parsing: .upToNextOption, help: "Requests per point; pairs with --parallel (default 1000, or 200 against the embedded server).")
     var number: [Int] = []
     @Option(name: .customLong("sleep-interval"), help: "Seconds to pause between sweep points.") var sleepInterval: Double = 5
     @Option(help: "Dataset plugin: openqa, longalpaca, line_by_line, sharegpt, custom.") var dataset: String = "openqa"
@@ -81,7 +81,7 @@ struct PerfCommand: ParsableCommand {
     @Option(name: .customLong("db-commit-interval"), help: "Rows per SQLite transaction.") var dbCommitInterval: Int = 1000
     @Option(name: .customLong("db-store"), help: "full (request and response payloads) or metrics (timings and counts only).")
     var dbStore: String = "full"
-    @Option(help: "Loop threads (this build: 1).") var threads: Int = 1
+    @Option(help: "Loop threads (default: one per core).") var threads: Int?
     @Option(name: .customLong("query-template"), help: "Request body template, JSON or @FILE: %m = model, %p = prompt; its fields win over flag values.")
     var queryTemplate: String?
     @Option(name: .customLong("dataset-offset"), help: "Start at this dataset item (wrapping around).") var datasetOffset: Int = 0
@@ -131,7 +131,8 @@ struct PerfCommand: ParsableCommand {
         a.totalTimeout = totalTimeout
         a.dbCommitInterval = dbCommitInterval
         a.dbStore = dbStore
-        a.threads = threads
+        a.threads = threads ?? 0
+        if let t = threads, t < 1 { throw FastPerfError("--threads must be at least 1 (got \(t))") }
         a.queryTemplate = queryTemplate
         a.datasetOffset = datasetOffset
         a.datasetArgs = datasetArgs
@@ -141,6 +142,7 @@ struct PerfCommand: ParsableCommand {
 
     func run() throws {
         let args = try arguments()
+        StopSignal.install()
         let report = try Benchmark.run(args) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }

@@ -30,6 +30,16 @@ struct CLITests {
         (["perf", "--parallel", "1", "2", "--number", "5"], "same number of values"),
         (["perf", "--api", "nosuchapi"], "nosuchapi"),
         (["perf", "--headers", "novalue"], "k=v"),
+        (["perf", "--headers", "X-A=b\r\nX-Evil: 1"], "line break"),
+        (["perf", "--api-key", "k\r\nX-Evil2: 2"], "line break"),
+        (["perf", "--headers", "Content-Length=5"], "set by FastPerf"),
+        (["perf", "--connect-timeout", "3000000"], "--connect-timeout"),
+        (["perf", "--read-timeout", "2e10"], "--read-timeout"),
+        (["perf", "--total-timeout", "inf"], "--total-timeout"),
+        (["perf", "--temperature", "nan"], "--temperature"),
+        (["perf", "--max-tokens", "0"], "--max-tokens"),
+        (["perf", "--url", "http://127.0.0.1:99999/v1/chat/completions", "--prompt", "hi"], "out of range"),
+        (["perf", "--parallel", "2", "2", "--number", "4", "4"], "twice"),
     ])
     func badInputFailsWithOneLine(_ args: [String], _ mention: String) throws {
         let dir = Self.tempDir()
@@ -40,6 +50,46 @@ struct CLITests {
         #expect(lines.count == 1, "stderr: \(r.stderr)")
         #expect(r.stderr.contains(mention), "stderr: \(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir), "nothing is written for a run that never started")
+    }
+
+    @Test func outputsDirThatIsAFileFailsWithOneLine() throws {
+        let file = Self.tempDir()
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let r = try Self.fastperf(["perf", "--number", "2", "--outputs-dir", file + "/sub"])
+        #expect(r.status != 0)
+        #expect(r.stderr.split(separator: "\n").filter { $0.contains("error") }.count == 1)
+        #expect(r.stderr.contains("Not a directory"), "stderr: \(r.stderr)")
+    }
+
+    /// The first SIGINT stops sending, lets the requests in flight finish and still writes every file; every
+    /// request sent is one row.
+    @Test func interruptStopsCleanlyAndKeepsEveryRow() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let binary = Self.repo.appendingPathComponent(".build/debug/fastperf")
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = ["perf", "--parallel", "4", "--number", "100000", "--outputs-dir", dir, "--no-timestamp", "--name", "int"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        Thread.sleep(forTimeInterval: 2)
+        kill(p.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(30)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if p.isRunning { p.terminate() }
+        #expect(!p.isRunning)
+        #expect(p.terminationStatus == 0)
+        let point = dir + "/int/parallel_4_number_100000"
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: point + "/benchmark_summary.json"))) as? [String: Any]
+        let total = try #require(summary?["Total Requests"] as? Int)
+        #expect(total > 0 && total < 100000)
+        #expect(summary?["Success Requests"] as? Int == total, "requests in flight finished normally")
+        #expect(FileManager.default.fileExists(atPath: dir + "/int/performance_summary.txt"))
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("Stopped by a signal after \(total) of 100000 requests"))
     }
 
     /// The README's first command, small: no --url runs the embedded mock server and prints the report.

@@ -57,8 +57,8 @@ public struct RunArguments: Sendable, Codable, Equatable {
     public var dbCommitInterval: Int = 1000
     /// `full` keeps request and response payloads in the DB; `metrics` keeps timings and counts only.
     public var dbStore: String = "full"
-    /// Loop threads (`--threads`); this build runs one loop.
-    public var threads: Int = 1
+    /// Loop threads (`--threads`); 0 = one per core. Never more than the point's `--parallel`.
+    public var threads: Int = 0
     /// Request body template (`--query-template`, JSON text or `@file`): `%m` → model, `%p` → prompt; its
     /// fields are kept over flag values (see `QueryTemplate`).
     public var queryTemplate: String?

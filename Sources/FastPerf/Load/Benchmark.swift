@@ -11,13 +11,8 @@ public struct BenchmarkPoint: Sendable {
     public let summary: RunSummary
     /// Rows written to `benchmark_data.db`.
     public let rows: Int
-    /// Records that waited on a loop's overflow list because its ring was full.
-    public let ringOverflows: Int
-    /// Most requests in flight at once.
-    public let peakInFlight: Int
-    /// CPU seconds used by the loop thread(s) and by the writer thread.
-    public let loopCPUSeconds: Double
-    public let writerCPUSeconds: Double
+    /// What the client itself used and how close it came to limiting the run.
+    public let client: ClientUsage
     /// `uv_loop_close` status after the point (0 = every handle was closed).
     public let loopCloseStatus: Int32
 }
@@ -46,6 +41,10 @@ public enum Benchmark {
         var url: String
     }
 
+    /// The longest timeout accepted, s (about 11.6 days); longer values are a way of saying "none" that
+    /// would overflow the ns clock arithmetic.
+    static let maxTimeoutSeconds = 1_000_000.0
+
     /// Checks what can be checked before anything starts. Throws `FastPerfError` with one line.
     public static func validate(_ a: RunArguments) throws {
         if a.parallel.count != a.number.count {
@@ -57,9 +56,23 @@ public enum Benchmark {
         if !["full", "metrics"].contains(a.dbStore) { throw FastPerfError("--db-store must be full or metrics (got \(a.dbStore))") }
         if a.dbCommitInterval < 1 { throw FastPerfError("--db-commit-interval must be at least 1") }
         for (name, v) in [("--connect-timeout", a.connectTimeout), ("--read-timeout", a.readTimeout), ("--total-timeout", a.totalTimeout)] {
-            if let v, !(v > 0) { throw FastPerfError("\(name) must be a positive number of seconds (got \(v))") }
+            if let v, !(v > 0 && v <= maxTimeoutSeconds) {
+                throw FastPerfError("\(name) must be a number of seconds in (0, \(Int(maxTimeoutSeconds))] (got \(v))")
+            }
         }
-        if a.sleepInterval < 0 { throw FastPerfError("--sleep-interval must not be negative") }
+        for (name, v) in [("--temperature", a.temperature), ("--top-p", a.topP)] {
+            if let v, !v.isFinite { throw FastPerfError("\(name) must be a finite number (got \(v))") }
+        }
+        if let m = a.maxTokens, m < 1 { throw FastPerfError("--max-tokens must be at least 1 (got \(m))") }
+        if let m = a.minTokens, m < 0 { throw FastPerfError("--min-tokens must not be negative (got \(m))") }
+        if let key = a.apiKey, key.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
+            throw FastPerfError("--api-key contains a line break or NUL")
+        }
+        if !(a.sleepInterval >= 0 && a.sleepInterval <= 86_400) { throw FastPerfError("--sleep-interval must be 0…86400 s (got \(a.sleepInterval))") }
+        var pairs = Set<[Int]>()
+        for (p, n) in zip(a.parallel, a.number) where !pairs.insert([p, n]).inserted {
+            throw FastPerfError("the sweep has parallel \(p), number \(n) twice; each point needs its own pair")
+        }
         if let extra = a.extraArgs {
             let parsed = try? JSONSerialization.jsonObject(with: Data(extra.utf8))
             if !(parsed is [String: Any]) { throw FastPerfError("--extra-args must be a JSON object, e.g. '{\"ignore_eos\": true}' (got \(extra))") }
@@ -67,7 +80,7 @@ public enum Benchmark {
         for (k, v) in a.headers { try HTTP1RequestEncoder.validate(name: k, value: v) }
         if !["json", "pickle"].contains(a.dbFormat) { throw FastPerfError("--db-format must be json or pickle (got \(a.dbFormat))") }
         if a.datasetOffset < 0 { throw FastPerfError("--dataset-offset must not be negative (got \(a.datasetOffset))") }
-        if a.threads != 1 { throw FastPerfError("--threads: this build runs one loop thread (got \(a.threads))") }
+        if a.threads < 0 { throw FastPerfError("--threads must be at least 1 (got \(a.threads))") }
     }
 
     static func parseURL(_ url: String, defaultPath: String, log: (String) -> Void) throws -> Target {
@@ -77,6 +90,7 @@ public enum Benchmark {
         if scheme == "https" { throw FastPerfError("--url \(url): HTTPS is not supported by this build yet; use an http:// URL") }
         guard scheme == "http" else { throw FastPerfError("--url \(url): only http:// URLs are supported") }
         let port = c.port ?? 80
+        guard (1...65535).contains(port) else { throw FastPerfError("--url \(url): port \(port) is out of range (1…65535)") }
         var path = c.percentEncodedPath
         let known = ["chat/completions", "completions", "responses", "embeddings", "reranks", "rerank"]
         if path.isEmpty || path == "/" {
@@ -121,37 +135,40 @@ public enum Benchmark {
         }
         let target = try parseURL(args.url!, defaultPath: plugin.defaultPath, log: log)
         let address = try SocketAddress.resolve(host: target.host, port: target.port)
-        try address.probeConnect(timeoutSeconds: args.connectTimeout ?? 10)
+        try address.probeConnect(timeoutSeconds: min(args.connectTimeout ?? 10, 30))
 
         // Render every request once (the largest point's count; smaller points use a prefix).
         let maxNumber = args.number.max()!
-        let cycled = cycledItems(items, count: maxNumber)
         var common: [(String, String)] = [("Content-Type", "application/json"), ("User-Agent", "fastperf/\(FastPerfVersion.string)")]
         if let key = args.apiKey { common.append(contentsOf: plugin.authorizationHeaders(apiKey: key)) }
         for (k, v) in args.headers.sorted(by: { $0.key < $1.key }) { common.append((k, v)) }
         let encoder = HTTP1RequestEncoder(authority: target.authority, commonHeaders: common)
-        var requests: [APIRequest] = []
-        var rendered: [[UInt8]] = []
-        requests.reserveCapacity(maxNumber)
-        rendered.reserveCapacity(maxNumber)
-        for (index, item) in cycled.enumerated() {
+        // The dataset cycles when --number exceeds it: render each distinct item once and reuse it.
+        let distinct = cycledItems(items, count: min(items.count, maxNumber))
+        var distinctRequests: [APIRequest] = []
+        var distinctRendered: [[UInt8]] = []
+        for (index, item) in distinct.enumerated() {
             let r = try PluginCall.request(plugin, item: item, index: index, arguments: args, path: target.target)
-            requests.append(r)
-            rendered.append(encoder.encode(target: target.target, extraHeaders: r.headers, body: r.body))
+            distinctRequests.append(r)
+            distinctRendered.append(encoder.encode(target: target.target, extraHeaders: r.headers, body: r.body))
         }
+        let requests = (0..<maxNumber).map { distinctRequests[$0 % distinctRequests.count] }
+        var rendered = (0..<maxNumber).map { distinctRendered[$0 % distinctRendered.count] }
         let arena = RequestArena(rendered)
         rendered = []
 
-        // Output tree.
-        let now = Date()
-        let stamp = DateFormatter()
-        stamp.dateFormat = "yyyyMMdd_HHmmss"
-        stamp.locale = Locale(identifier: "en_US_POSIX")
-        let runName = sanitize(args.name ?? URL(fileURLWithPath: args.model).lastPathComponent)
-        var runDir = URL(fileURLWithPath: args.outputsDir)
-        if !args.noTimestamp { runDir.appendPathComponent(stamp.string(from: now)) }
-        runDir.appendPathComponent(runName)
-        try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
+        // Output tree. Everything that can refuse the run is checked before the first file is written.
+        let encoderJSON = JSONEncoder()
+        encoderJSON.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let argsJSON = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
+        encoderJSON.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let argsLine = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
+        let runDir = try chooseRunDirectory(args)
+        let pointDirs = zip(args.parallel, args.number).map { runDir.appendingPathComponent("parallel_\($0)_number_\($1)") }
+        for dir in pointDirs where FileManager.default.fileExists(atPath: dir.appendingPathComponent("benchmark_data.db").path) {
+            throw FastPerfError("\(dir.path)/benchmark_data.db already exists; choose another --name or --outputs-dir")
+        }
+        try makeDirectory(runDir)
         let logFile = runDir.appendingPathComponent("benchmark.log").path
         guard FileManager.default.createFile(atPath: logFile, contents: nil) else {
             throw FastPerfError("cannot create \(logFile)")
@@ -163,11 +180,8 @@ public enum Benchmark {
             let stampFormatter = ISO8601DateFormatter()
             logHandle?.write(Data((stampFormatter.string(from: Date()) + " " + line + "\n").utf8))
         }
-        let encoderJSON = JSONEncoder()
-        encoderJSON.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let argsJSON = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
         tee("fastperf \(FastPerfVersion.string) perf: \(target.url), \(args.parallel.count) point(s), outputs in \(runDir.path)")
-        tee("Arguments: \(argsJSON.replacingOccurrences(of: "\n", with: " "))")
+        tee("Arguments: \(argsLine)")
         let nofile = raiseOpenFilesLimit()
         if let p = args.parallel.max(), nofile > 0, p + 64 > nofile {
             tee("Warning: --parallel \(p) needs about \(p + 64) open files but the limit is \(nofile); connections beyond it fail as connect_failed rows")
@@ -175,19 +189,26 @@ public enum Benchmark {
 
         var points: [BenchmarkPoint] = []
         for (i, (parallel, number)) in zip(args.parallel, args.number).enumerated() {
+            if StopSignal.received > 0 { break }
             if i > 0 && args.sleepInterval > 0 {
                 tee("Sleeping \(args.sleepInterval) s before the next point")
                 Thread.sleep(forTimeInterval: args.sleepInterval)
+                if StopSignal.received > 0 { break }
             }
-            let dir = runDir.appendingPathComponent("parallel_\(parallel)_number_\(number)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let dir = pointDirs[i]
+            try makeDirectory(dir)
             try Data(argsJSON.utf8).write(to: dir.appendingPathComponent("benchmark_args.json"))
             tee("Point \(i + 1)/\(args.parallel.count): parallel \(parallel), number \(number)")
             let point = try runPoint(parallel: parallel, number: number, directory: dir.path, arguments: args,
                                      argsJSON: argsJSON, address: address, arena: arena, requests: requests,
                                      plugin: plugin, log: tee)
             points.append(point)
-            tee(ReportText.perRequestTable(summary: point.summary))
+            if StopSignal.received > 0 {
+                tee("Stopped by a signal after \(point.rows) of \(number) requests; later points skipped")
+            }
+            let sm = point.summary
+            tee(String(format: "Point %d done: %d/%d ok, %.2f req/s, %.1f output tok/s", i + 1, sm.successRequests,
+                       sm.totalRequests, sm.requestThroughput, sm.outputThroughput))
         }
         let text = summaryText(points: points, url: target.url)
         try Data(text.utf8).write(to: runDir.appendingPathComponent("performance_summary.txt"))
@@ -197,9 +218,44 @@ public enum Benchmark {
         return BenchmarkReport(runDirectory: runDir.path, url: target.url, points: points, summaryText: text)
     }
 
+    /// `<outputs-dir>/<YYYYMMDD_HHMMSS>/<name>/`, or without the timestamp level under `--no-timestamp`. Two
+    /// runs started in the same second get `_2`, `_3`… on the timestamp instead of sharing a folder.
+    static func chooseRunDirectory(_ args: RunArguments) throws -> URL {
+        let runName = sanitize(args.name ?? URL(fileURLWithPath: args.model).lastPathComponent)
+        let base = URL(fileURLWithPath: args.outputsDir)
+        if args.noTimestamp { return base.appendingPathComponent(runName) }
+        let stamp = DateFormatter()
+        stamp.dateFormat = "yyyyMMdd_HHmmss"
+        stamp.locale = Locale(identifier: "en_US_POSIX")
+        let time = stamp.string(from: Date())
+        var candidate = base.appendingPathComponent(time).appendingPathComponent(runName)
+        var k = 2
+        while FileManager.default.fileExists(atPath: candidate.path) {
+            candidate = base.appendingPathComponent("\(time)_\(k)").appendingPathComponent(runName)
+            k += 1
+        }
+        return candidate
+    }
+
+    /// Creates `dir` and its parents; throws `FastPerfError` with the system's reason in one line.
+    static func makeDirectory(_ dir: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        } catch {
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            let reason = underlying.map { String(cString: strerror(Int32($0.code))) } ?? "\(error)"
+            throw FastPerfError("cannot create folder \(dir.path): \(reason)")
+        }
+    }
+
+    /// A folder name from a model or run name: path separators, shell-unfriendly and control characters
+    /// become `_`; `.` and `..` are not names.
     static func sanitize(_ name: String) -> String {
-        let bad = Set("/\\:*?\"<>| ")
-        let s = String(name.map { bad.contains($0) ? "_" : $0 })
+        let bad = Set("/\\:*?\"<>| ".unicodeScalars)
+        var s = String(String.UnicodeScalarView(name.unicodeScalars.map {
+            bad.contains($0) || $0.properties.generalCategory == .control ? "_" : $0
+        }))
+        if s.allSatisfy({ $0 == "." }) { s = "" }
         return s.isEmpty ? "run" : s
     }
 
@@ -207,11 +263,13 @@ public enum Benchmark {
                                  argsJSON: String, address: SocketAddress, arena: RequestArena,
                                  requests: [APIRequest], plugin: any APIPlugin,
                                  log: @escaping @Sendable (String) -> Void) throws -> BenchmarkPoint {
-        let progress = RunProgress()
-        let ring = SPSCRing<RequestRecord>(capacity: 16384)
+        let progress = RunProgress(totalRequests: number)
+        // One loop thread per core by default, never more loops than connections.
+        let loops = max(1, min(args.threads > 0 ? args.threads : ProcessInfo.processInfo.activeProcessorCount, parallel))
+        let rings = (0..<loops).map { _ in SPSCRing<RequestRecord>(capacity: 8192) }
         let monoAnchor = MonotonicClock.nowNanos()
         let wallAnchor = Date().timeIntervalSince1970
-        let writerPlan = WriterPlan(rings: [ring], requests: requests, plugin: plugin, expected: number, loops: 1,
+        let writerPlan = WriterPlan(rings: rings, requests: requests, plugin: plugin, expected: number, loops: loops,
                                     databasePath: directory + "/benchmark_data.db", argumentsJSON: argsJSON,
                                     startedAt: ISO8601DateFormatter().string(from: Date()),
                                     wallClockAnchor: wallAnchor, monotonicAnchorNanos: monoAnchor,
@@ -223,50 +281,67 @@ public enum Benchmark {
             writerResult.withLock { $0 = out }
         }
         func nanos(_ s: Double?) -> UInt64 { s.map { UInt64($0 * 1e9) } ?? 0 }
-        let loopPlan = LoopPlan(loopID: 0, address: address, arena: arena, requestIndices: 0..<number,
-                                parallel: parallel, connectTimeoutNanos: nanos(args.connectTimeout),
+        let loopResults = Mutex<[LoopOutcome]>([])
+        var threads: [OSThread] = []
+        for id in 0..<loops {
+            let plan = LoopPlan(loopID: id, address: address, arena: arena,
+                                parallel: parallel / loops + (id < parallel % loops ? 1 : 0),
+                                connectTimeoutNanos: nanos(args.connectTimeout),
                                 readTimeoutNanos: nanos(args.readTimeout), totalTimeoutNanos: nanos(args.totalTimeout),
-                                ring: ring, progress: progress)
-        let loopResult = Mutex<(cpu: Double, closeStatus: Int32, error: String?)>((0, 0, nil))
-        let loopThread = try OSThread(name: "fastperf-loop0") {
-            do {
-                let loop = try EventLoop()
-                let driver = ClosedLoopDriver(plan: loopPlan, loop: loop)
-                driver.start()
-                loop.run()
-                let rc = loop.close()
-                loopResult.withLock { $0 = (ResourceUsage.threadCPUSeconds(), rc, nil) }
-            } catch {
-                loopResult.withLock { $0.error = "\(error)" }
-                progress.loopsFinished.add(1, ordering: .releasing)
-            }
+                                ring: rings[id], progress: progress)
+            threads.append(try OSThread(name: "fastperf-loop\(id)") {
+                let out = LoopOutcome.run(plan)
+                loopResults.withLock { $0.append(out) }
+            })
         }
         var lastLog = MonotonicClock.nowNanos()
+        var signalsSeen = 0
         while writerResult.withLock({ $0 == nil }) {
             usleep(20_000)
+            let signals = StopSignal.received
+            if signals > signalsSeen {
+                signalsSeen = signals
+                if signals == 1 {
+                    progress.stopRequested.store(true, ordering: .relaxed)
+                    log("Stopping: no new requests; waiting for \(progress.inFlight.load(ordering: .relaxed)) in flight (signal again to abort them)")
+                } else {
+                    progress.abortRequested.store(true, ordering: .relaxed)
+                    log("Aborting the requests in flight; they are stored as reset rows")
+                }
+            }
             let t = MonotonicClock.nowNanos()
             if t - lastLog > 5_000_000_000 {
                 lastLog = t
                 log("  \(progress.stored.load(ordering: .relaxed))/\(number) requests done, \(progress.inFlight.load(ordering: .relaxed)) in flight")
             }
         }
-        loopThread.join()
+        for t in threads { t.join() }
         writer.join()
+        let wallSeconds = Double(MonotonicClock.nowNanos() - monoAnchor) / 1e9
         let out = writerResult.withLock { $0 } ?? WriterOutcome(error: "writer thread ended without a result")
-        let loopOut = loopResult.withLock { $0 }
-        if let e = loopOut.error { throw FastPerfError("event loop failed: \(e)") }
+        let loopOuts = loopResults.withLock { $0 }
+        if let e = loopOuts.compactMap(\.error).first { throw FastPerfError("event loop failed: \(e)") }
         if let e = out.error { throw FastPerfError("results could not be stored: \(e)") }
         let summary = out.accumulator.summary(parallel: parallel, number: number)
         try summary.summaryJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_summary.json"))
         try summary.percentileJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_percentile.json"))
-        if out.rows != number {
+        if out.rows != number && StopSignal.received == 0 {
             log("Error: \(out.rows) rows stored for \(number) requests")
         }
+        var lag = loopOuts[0].loopLag
+        for o in loopOuts.dropFirst() { lag.add(o.loopLag) }
+        let client = ClientUsage(
+            loopThreads: loops, loopCPUSeconds: loopOuts.map(\.cpuSeconds).reduce(0, +),
+            busiestLoopFraction: loopOuts.map { $0.cpuSeconds / max(wallSeconds, 1e-9) }.max() ?? 0,
+            writerCPUSeconds: out.cpuSeconds, wallSeconds: wallSeconds,
+            loopLagP99Millis: lag.totalCount > 0 ? Double(lag.valueAtPercentile(99)) / 1e6 : 0,
+            loopLagMaxMillis: lag.totalCount > 0 ? Double(lag.max) / 1e6 : 0,
+            ringOverflows: progress.ringOverflows.load(ordering: .relaxed),
+            peakInFlight: progress.peakInFlight.load(ordering: .relaxed),
+            peakRSSBytes: ResourceUsage.peakRSSBytes())
         return BenchmarkPoint(parallel: parallel, number: number, directory: directory, summary: summary, rows: out.rows,
-                              ringOverflows: progress.ringOverflows.load(ordering: .relaxed),
-                              peakInFlight: progress.peakInFlight.load(ordering: .relaxed),
-                              loopCPUSeconds: loopOut.cpu, writerCPUSeconds: out.cpuSeconds,
-                              loopCloseStatus: loopOut.closeStatus)
+                              client: client,
+                              loopCloseStatus: loopOuts.map(\.closeStatus).first(where: { $0 != 0 }) ?? 0)
     }
 
     /// `performance_summary.txt`: the overview table, each point's per-request table, and the client line.
@@ -276,10 +351,8 @@ public enum Benchmark {
         for p in points {
             text += "\nparallel \(p.parallel), number \(p.number)\n"
             text += ReportText.perRequestTable(summary: p.summary)
-            let cpu = p.loopCPUSeconds + p.writerCPUSeconds
-            let perRequest = cpu / Double(max(1, p.rows)) * 1e6
-            text += String(format: "Client: CPU %.3f s (loop %.3f s, writer %.3f s), %.1f µs per request; peak in flight %d; ring overflows %d; rows stored %d/%d\n",
-                           cpu, p.loopCPUSeconds, p.writerCPUSeconds, perRequest, p.peakInFlight, p.ringOverflows, p.rows, p.number)
+            text += p.client.line(requests: p.rows) + String(format: "; rows stored %d/%d\n", p.rows, p.number)
+            if let warning = p.client.warning { text += "Warning: \(warning)\n" }
         }
         return text
     }

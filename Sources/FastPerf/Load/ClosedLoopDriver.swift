@@ -1,13 +1,17 @@
+import Histogram
+
 /// Closed-loop load on one loop thread: `parallel` keep-alive connections, each sending its next request as
-/// soon as the previous response ends, until the loop's share of requests is done. A connection that closes
+/// soon as the previous response ends, until the point's requests are all claimed (loops claim them from one
+/// shared atomic counter). A connection that closes
 /// is replaced while requests remain. Finished records go to the writer through the loop's SPSC ring; when the
 /// ring is full they wait on a local overflow list that is retried on every later completion and sweep tick,
 /// so the loop never blocks and never drops a record.
 final class ClosedLoopDriver: HTTP1ClientConnectionOwner {
     private let plan: LoopPlan
     private let context: ClientContext
-    private var next: Int
     private var openConnections = 0
+    /// No request is left to claim.
+    private var exhausted = false
     private var overflow: [RequestRecord] = []
     private var overflowHead = 0
     private var sweep: LoopTimer?
@@ -18,7 +22,6 @@ final class ClosedLoopDriver: HTTP1ClientConnectionOwner {
 
     init(plan: LoopPlan, loop: EventLoop) {
         self.plan = plan
-        self.next = plan.requestIndices.lowerBound
         self.context = ClientContext(loop: loop, loopID: plan.loopID, address: plan.address, arena: plan.arena,
                                      connectTimeoutNanos: plan.connectTimeoutNanos,
                                      readTimeoutNanos: plan.readTimeoutNanos,
@@ -28,30 +31,49 @@ final class ClosedLoopDriver: HTTP1ClientConnectionOwner {
     /// Live libuv TCP handles; 0 once the driver has finished.
     var liveConnections: Int { context.liveConnections }
 
-    /// Opens the connections and starts the sweep timer (timeouts every 10 ms, overflow retries).
+    /// How late the sweep timer fired (loop lag: time the loop spent on other work past a timer's due
+    /// time), ns; one sample per tick.
+    private(set) var loopLag = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000,
+                                                 numberOfSignificantValueDigits: .three)
+    /// The sweep timer's due time in libuv's clock (whole ms of `uv_hrtime`).
+    private var sweepDueMillis: UInt64 = 0
+    private var ticks = 0
+    static let sweepMillis: UInt64 = 10
+
+    /// Opens the connections and starts the sweep timer (overflow retries and loop lag every 10 ms, timeouts
+    /// every 50 ms).
     func start() {
         let sweep = LoopTimer(loop: context.loop) { [unowned self] in self.tick() }
         self.sweep = sweep
-        sweep.start(timeoutMillis: 10, repeatMillis: 10)
-        let n = min(plan.parallel, plan.requestIndices.count)
-        for _ in 0..<n { openConnection() }
+        armSweep()
+        for _ in 0..<plan.parallel { openConnection() }
         finishIfDone()
     }
 
-    private var hasMoreRequests: Bool { !retries.isEmpty || (next < plan.requestIndices.upperBound && !stopping) }
+    private func armSweep() {
+        context.loop.updateTime()
+        sweepDueMillis = context.loop.nowMillis + Self.sweepMillis
+        sweep?.start(timeoutMillis: Self.sweepMillis)
+    }
 
-    private func takeNext() -> Int {
-        if let i = retries.popLast() { return i }
-        let i = next
-        next += 1
-        let n = plan.progress.inFlight.add(1, ordering: .relaxed).newValue
-        if n > plan.progress.peakInFlight.load(ordering: .relaxed) { plan.progress.peakInFlight.store(n, ordering: .relaxed) }
+    /// The next request to send: one lost on an idle close first, else a fresh claim; nil when none is left.
+    private func claim() -> Int? {
+        if let i = retries.popLast() {
+            plan.progress.requestStarted()
+            return i
+        }
+        if stopping || exhausted { return nil }
+        let i = plan.progress.nextRequest.add(1, ordering: .relaxed).oldValue
+        if i >= plan.progress.totalRequests {
+            exhausted = true
+            return nil
+        }
+        plan.progress.requestStarted()
         return i
     }
 
     private func openConnection() {
-        guard hasMoreRequests else { return }
-        let index = takeNext()
+        guard let index = claim() else { return }
         do {
             let c = try HTTP1ClientConnection(context: context, owner: self)
             connections[ObjectIdentifier(c)] = c
@@ -72,7 +94,7 @@ final class ClosedLoopDriver: HTTP1ClientConnectionOwner {
     // MARK: HTTP1ClientConnectionOwner
 
     func connectionIsIdle(_ connection: HTTP1ClientConnection) {
-        if hasMoreRequests { connection.send(requestIndex: takeNext()) } else { connection.close() }
+        if let i = claim() { connection.send(requestIndex: i) } else { connection.close() }
     }
 
     func connection(_ connection: HTTP1ClientConnection, didFinish record: RequestRecord) {
@@ -81,7 +103,7 @@ final class ClosedLoopDriver: HTTP1ClientConnectionOwner {
     }
 
     func connection(_ connection: HTTP1ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
-        // Still in flight: takeNext will count it again.
+        // claim() counts it in flight again when it is resent.
         plan.progress.inFlight.subtract(1, ordering: .relaxed)
         retries.append(requestIndex)
     }
@@ -89,7 +111,7 @@ final class ClosedLoopDriver: HTTP1ClientConnectionOwner {
     func connectionDidClose(_ connection: HTTP1ClientConnection) {
         connections[ObjectIdentifier(connection)] = nil
         openConnections -= 1
-        if hasMoreRequests { openConnection() }
+        openConnection()
         finishIfDone()
     }
 
@@ -118,20 +140,34 @@ final class ClosedLoopDriver: HTTP1ClientConnectionOwner {
     }
 
     private func tick() {
+        let now = MonotonicClock.nowNanos()
+        // libuv fires a timer once its ms clock (uv_hrtime truncated to ms) reaches the due time.
+        let due = sweepDueMillis * 1_000_000
+        _ = loopLag.record(now > due ? now - due : 0)
         if plan.progress.stopRequested.load(ordering: .relaxed) && !stopping {
             stopping = true
+            retries.removeAll()
             for c in connections.values where c.state == .idle { c.close() }
         }
-        let now = MonotonicClock.nowNanos()
-        for c in connections.values { c.checkTimeouts(now: now) }
+        if plan.progress.abortRequested.load(ordering: .relaxed) {
+            for c in connections.values { c.close(reason: "aborted by a second stop signal") }
+        }
+        ticks += 1
+        if ticks % 5 == 0 {
+            for c in connections.values { c.checkTimeouts(now: now) }
+        }
         drainOverflow()
-        finishIfDone()
+        if !finishIfDone() { armSweep() }
     }
 
-    private func finishIfDone() {
-        guard openConnections == 0, !hasMoreRequests || stopping, overflowHead == overflow.count else { return }
+    /// Ends the driver once nothing is left to send, in flight or waiting for the ring. Returns true then.
+    @discardableResult
+    private func finishIfDone() -> Bool {
+        guard openConnections == 0, exhausted || stopping, retries.isEmpty, overflowHead == overflow.count else { return false }
+        guard sweep != nil else { return true }
         sweep?.close()
         sweep = nil
         plan.progress.loopsFinished.add(1, ordering: .releasing)
+        return true
     }
 }

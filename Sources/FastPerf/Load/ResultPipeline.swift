@@ -49,15 +49,19 @@ enum ResultPipeline {
             drainWithoutStoring(plan)
             return out
         }
+        // One accumulator per loop (ITL histograms per loop, merged at the end).
+        var perLoop = [MetricsAccumulator](repeating: MetricsAccumulator(), count: plan.rings.count)
         var idlePasses = 0
+        // Idle polling backs off from 0.2 ms to 5 ms so an idle writer costs almost no CPU.
+        var idleSleepMicros: UInt32 = 200
         while true {
             var got = 0
-            for ring in plan.rings {
+            for (k, ring) in plan.rings.enumerated() {
                 while let record = ring.pop() {
                     got += 1
                     if out.error != nil { continue }
                     do {
-                        try handle(record, plan: plan, store: store, into: &out)
+                        try handle(record, plan: plan, store: store, into: &perLoop[k])
                     } catch {
                         out.error = "cannot write \(plan.databasePath): \(error)"
                     }
@@ -76,9 +80,13 @@ enum ResultPipeline {
                 } else {
                     idlePasses = 0
                 }
-                usleep(500)
+                usleep(idleSleepMicros)
+                idleSleepMicros = min(idleSleepMicros * 2, 5000)
+            } else {
+                idleSleepMicros = 200
             }
         }
+        for a in perLoop { out.accumulator.merge(a) }
         if out.error == nil { do { try store.finish() } catch { out.error = "\(error)" } }
         out.rows = store.rowCount
         out.cpuSeconds = ResourceUsage.threadCPUSeconds()
@@ -94,12 +102,12 @@ enum ResultPipeline {
         for ring in plan.rings { while ring.pop() != nil {} }
     }
 
-    private static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
-                               into out: inout WriterOutcome) throws {
+    static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
+                               into accumulator: inout MetricsAccumulator) throws {
         let request = plan.requests[record.requestIndex]
         let parsed = PluginCall.parse(plan.plugin, record: record, request: request)
         let result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
-        out.accumulator.add(result)
+        accumulator.add(result)
         try store.add(row(record: record, request: request, result: result, plan: plan), nowNanos: MonotonicClock.nowNanos())
     }
 
@@ -111,30 +119,13 @@ enum ResultPipeline {
     static func row(record: RequestRecord, request: APIRequest, result: RequestResult, plan: WriterPlan) -> [SQLValue] {
         func real(_ v: Double?) -> SQLValue { v.map { .real($0) } ?? .null }
         func int(_ v: Int?) -> SQLValue { v.map { .integer(Int64($0)) } ?? .null }
-        let itl = result.itlNanos.map { Double($0) / 1e9 }
-        var messages: SQLValue = .null
-        if plan.storePayloads && plan.pickle {
-            messages = .text(PickledColumns.responseMessages(record))
-        } else if plan.storePayloads {
-            var json: [UInt8] = [UInt8(ascii: "[")]
-            json.reserveCapacity(record.payload.count + record.events.count * 8 + 2)
-            if record.isEventStream {
-                for i in record.events.indices {
-                    if i > 0 { json.append(UInt8(ascii: ",")) }
-                    JSONText.appendQuoted(record.eventData(i), to: &json)
-                }
-            } else if !record.payload.isEmpty {
-                JSONText.appendQuoted(record.payload, to: &json)
-            }
-            json.append(UInt8(ascii: "]"))
-            messages = .utf8(json)
-        }
+        let start = record.startNanos
         return [
             !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.request(request.body)) : .utf8(request.body),
             .real(epoch(record.startNanos, plan)),
-            .text(JSONText.numberArray(itl, decimals: 9)),
+            .text(RowEncoding.secondsArray(result.itlNanos)),
             .integer(result.success ? 1 : 0),
-            messages,
+            !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.responseMessages(record)) : .utf8(RowEncoding.responseMessages(record)),
             .real(epoch(record.endNanos, plan)),
             real(result.latencyNanos.map { Double($0) / 1e9 }),
             real(result.ttftNanos.map { Double($0) / 1e9 }),
@@ -151,7 +142,7 @@ enum ResultPipeline {
             .text("http/1.1"),
             .integer(Int64(record.connectionID)),
             .integer(Int64(record.loopID)),
-            .text(JSONText.numberArray(result.eventOffsetsSeconds, decimals: 9)),
+            .text(RowEncoding.secondsArray(record.events.lazy.map { $0.timestampNanos &- start })),
             .integer(0),
         ]
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Histogram
 
 /// Collects every `RequestResult` of one run point (writer thread) and keeps the exact per-request values
 /// that the summary and the percentiles need (DESIGN.md §3: percentiles on exact, unrounded values).
@@ -23,8 +24,14 @@ public struct MetricsAccumulator: Sendable {
     var ttftMillisNonStream: [Double] = []
     var tpotMillisStream: [Double] = []
     var tpotMillisNonStream: [Double] = []
-    var itlMillisStream: [Double] = []
-    var itlMillisNonStream: [Double] = []
+    /// Inter-token gaps pooled over successful streamed requests, ns: an HdrHistogram (3 significant digits,
+    /// 1 ns … 1 h) so that memory stays bounded however long the run; the mean is exact (sum / count).
+    var itlHistogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000,
+                                         numberOfSignificantValueDigits: .three)
+    var itlSumNanos: UInt64 = 0
+    var itlCount: UInt64 = 0
+    /// Gaps longer than the histogram's range (1 h): counted in the mean, not in the percentiles.
+    public private(set) var itlOutOfRange = 0
     var inputTokens: [Double] = []
     var outputTokens: [Double] = []
     var outputTokensPerSecond: [Double] = []
@@ -55,10 +62,11 @@ public struct MetricsAccumulator: Sendable {
         if let t = r.tpotSeconds {
             if r.isStream { tpotMillisStream.append(t * 1000) } else { tpotMillisNonStream.append(t * 1000) }
         }
-        if r.isStream {
-            itlMillisStream.append(contentsOf: r.itlNanos.map { Double($0) / 1e6 })
-        } else {
-            itlMillisNonStream.append(contentsOf: r.itlNanos.map { Double($0) / 1e6 })
+        // Only streamed responses have inter-token gaps (a non-stream body is one event).
+        for gap in r.itlNanos {
+            itlSumNanos &+= gap
+            itlCount += 1
+            if !itlHistogram.record(gap) { itlOutOfRange += 1 }
         }
         if let p = r.promptTokens {
             inputTokens.append(Double(p))
@@ -75,6 +83,33 @@ public struct MetricsAccumulator: Sendable {
         if r.promptTokens == nil || r.completionTokens == nil { requestsWithoutTokenCounts += 1 }
     }
 
+    /// Adds everything `other` collected (the writer keeps one accumulator per loop thread and merges them).
+    public mutating func merge(_ other: MetricsAccumulator) {
+        totalRequests += other.totalRequests
+        successRequests += other.successRequests
+        for (k, n) in other.failuresByKind { failuresByKind[k, default: 0] += n }
+        if other.firstStartNanos != 0 && (firstStartNanos == 0 || other.firstStartNanos < firstStartNanos) {
+            firstStartNanos = other.firstStartNanos
+        }
+        lastCompletedNanos = max(lastCompletedNanos, other.lastCompletedNanos)
+        requestsWithoutTokenCounts += other.requestsWithoutTokenCounts
+        latencySeconds += other.latencySeconds
+        ttftMillisStream += other.ttftMillisStream
+        ttftMillisNonStream += other.ttftMillisNonStream
+        tpotMillisStream += other.tpotMillisStream
+        tpotMillisNonStream += other.tpotMillisNonStream
+        itlHistogram.add(other.itlHistogram)
+        itlSumNanos &+= other.itlSumNanos
+        itlCount += other.itlCount
+        itlOutOfRange += other.itlOutOfRange
+        inputTokens += other.inputTokens
+        outputTokens += other.outputTokens
+        outputTokensPerSecond += other.outputTokensPerSecond
+        totalTokensPerSecond += other.totalTokensPerSecond
+        promptTokenSum += other.promptTokenSum
+        completionTokenSum += other.completionTokenSum
+    }
+
     /// The run point's summary and percentiles.
     /// - Parameters:
     ///   - parallel: configured `--parallel` (evalscope's `Concurrency`; −1 for open loop).
@@ -86,14 +121,13 @@ public struct MetricsAccumulator: Sendable {
         func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
         let ttft = ttftMillisStream.isEmpty ? ttftMillisNonStream : ttftMillisStream
         let tpot = tpotMillisStream.isEmpty ? tpotMillisNonStream : tpotMillisStream
-        let itl = itlMillisStream.isEmpty ? itlMillisNonStream : itlMillisStream
         var failures: [(RequestResult.Outcome, Int)] = []
         for kind in RequestResult.Outcome.allCases {
             if let n = failuresByKind[kind], n > 0 { failures.append((kind, n)) }
         }
         let columns: [PercentileColumn] = [
             PercentileColumn(name: "TTFT (ms)", values: ttft),
-            PercentileColumn(name: "ITL (ms)", values: itl),
+            PercentileColumn(name: "ITL (ms)", histogram: itlHistogram, nanosPerUnit: 1e6),
             PercentileColumn(name: "TPOT (ms)", values: tpot),
             PercentileColumn(name: "Latency (s)", values: latencySeconds),
             PercentileColumn(name: "Input tokens", values: inputTokens),
@@ -116,19 +150,22 @@ public struct MetricsAccumulator: Sendable {
             totalThroughput: perSecond(Double(promptTokenSum + completionTokenSum)),
             avgTTFTMillis: mean(ttft),
             avgTPOTMillis: mean(tpot),
-            avgITLMillis: mean(itl),
+            avgITLMillis: itlCount == 0 ? nil : Double(itlSumNanos) / Double(itlCount) / 1e6,
             failuresByKind: failures,
             requestsWithoutTokenCounts: requestsWithoutTokenCounts,
             percentileColumns: columns)
     }
 }
 
-/// One percentile column: a metric's exact per-request (or pooled, for ITL) values over successes, sorted.
-public struct PercentileColumn: Sendable, Equatable {
+/// One percentile column: a metric's exact per-request values over successes, sorted, or (ITL, pooled over
+/// every gap) an HdrHistogram read with the same nearest-rank rule to 3 significant digits.
+public struct PercentileColumn: Sendable {
     /// The column's evalscope key, e.g. `"TTFT (ms)"`; the unit is in the name.
     public var name: String
-    /// The values, sorted ascending, unrounded.
+    /// The values, sorted ascending, unrounded; empty for a histogram column.
     public var sortedValues: [Double]
+    private var histogram: Histogram<UInt64>?
+    private var nanosPerUnit: Double = 1
 
     /// Sorts `values` once.
     public init(name: String, values: [Double]) {
@@ -136,9 +173,28 @@ public struct PercentileColumn: Sendable, Equatable {
         self.sortedValues = values.sorted()
     }
 
+    /// A column read from a histogram of ns values, reported in units of `nanosPerUnit` ns (1e6 for ms).
+    init(name: String, histogram: Histogram<UInt64>, nanosPerUnit: Double) {
+        self.name = name
+        self.sortedValues = []
+        self.histogram = histogram
+        self.nanosPerUnit = nanosPerUnit
+    }
+
+    /// Number of values in the column.
+    public var count: Int { histogram.map { Int($0.totalCount) } ?? sortedValues.count }
+
     /// The value at percentile `permille`/10 % (see `RunSummary.nearestRank`); nil when there are no values.
+    /// For a histogram column: the value of the same rank, ⌊n·p/100⌋ (0-based, clamped), to 3 digits.
     public func value(permille: Int) -> Double? {
-        RunSummary.nearestRank(sortedValues, permille: permille)
+        guard let h = histogram else { return RunSummary.nearestRank(sortedValues, permille: permille) }
+        let n = h.totalCount
+        guard n > 0 else { return nil }
+        let rank = min(n * UInt64(permille) / 1000, n - 1)  // 0-based
+        // valueAtPercentile(q) returns the value whose cumulative count first reaches ceil(q·n/100).
+        let q = min(100, Double(rank + 1) / Double(n) * 100)
+        let v = rank == 0 ? h.min : h.valueAtPercentile(q)
+        return Double(v) / nanosPerUnit
     }
 }
 

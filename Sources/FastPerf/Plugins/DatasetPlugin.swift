@@ -92,7 +92,7 @@ enum DatasetFiles {
     /// `--dataset-path`, or a `FastPerfError` saying the dataset needs one.
     static func requirePath(_ arguments: RunArguments, dataset: String) throws -> String {
         guard let path = arguments.datasetPath, !path.isEmpty else {
-            throw FastPerfError("dataset '\(dataset)' needs --dataset-path (FastPerf does not download datasets)")
+            throw FastPerfError("dataset '\(dataset)' needs --dataset-path (FastPerf does not download datasets); or give --prompt TEXT")
         }
         return path
     }

@@ -76,13 +76,13 @@ public struct OpenAIPlugin: APIPlugin {
         let decoder = JSONDecoder()
         var sawDone = false
         // Choice index → whether that choice has carried a non-null finish_reason.
-        var finished: [Int: Bool] = [:]
+        var finished = ChoiceFlags()
         for i in record.events.indices {
             let data = record.eventData(i)
             let name = record.eventName(i)
             let trimmed = Self.trimmed(data)
             if trimmed.isEmpty { continue }
-            if trimmed.elementsEqual(Self.doneMarker) {
+            if Self.equals(trimmed, Self.doneMarker) {
                 sawDone = true
                 continue
             }
@@ -91,14 +91,14 @@ public struct OpenAIPlugin: APIPlugin {
                 chunk = try OpenAIChunkScanner.scan(trimmed) ?? decoder.decode(ChunkJSON.self, from: Data(trimmed))
             } catch {
                 parsed.undecodableEvents += 1
-                if name.elementsEqual(Self.errorEventName), parsed.errorMessage == nil {
+                if Self.equals(name, Self.errorEventName), parsed.errorMessage == nil {
                     parsed.errorMessage = "error event: " + Self.textPrefix(trimmed, limit: 200)
                 }
                 continue
             }
             if let error = chunk.error, parsed.errorMessage == nil {
                 parsed.errorMessage = error.summary
-            } else if name.elementsEqual(Self.errorEventName), parsed.errorMessage == nil {
+            } else if Self.equals(name, Self.errorEventName), parsed.errorMessage == nil {
                 parsed.errorMessage = chunk.message ?? ("error event: " + Self.textPrefix(trimmed, limit: 200))
             }
             if let usage = chunk.usage {
@@ -109,8 +109,7 @@ public struct OpenAIPlugin: APIPlugin {
             var outputBearing = false
             for (position, choice) in choices.enumerated() {
                 let index = choice.index ?? position
-                if finished[index] == nil { finished[index] = false }
-                if choice.finishReason != nil { finished[index] = true }
+                finished.see(index, finished: choice.finishReason != nil)
                 if let delta = choice.delta {
                     if let c = delta.content, !c.isEmpty {
                         parsed.generatedText += c
@@ -132,7 +131,7 @@ public struct OpenAIPlugin: APIPlugin {
             }
             if outputBearing { parsed.outputEventIndices.append(i) }
         }
-        let allFinished = !finished.isEmpty && finished.values.allSatisfy { $0 }
+        let allFinished = finished.allFinished
         parsed.sawTerminalMarker = sawDone || allFinished
         return parsed
     }
@@ -172,6 +171,18 @@ public struct OpenAIPlugin: APIPlugin {
     // MARK: - Byte helpers
 
     private static let doneMarker: [UInt8] = Array("[DONE]".utf8)
+
+    /// `a == b` byte for byte (a plain loop: `elementsEqual` is generic and slow here, once per event).
+    @inline(__always)
+    static func equals(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = a.startIndex
+        for x in b {
+            if a[i] != x { return false }
+            i += 1
+        }
+        return true
+    }
     private static let errorEventName: [UInt8] = Array("error".utf8)
 
     /// `bytes` without leading and trailing ASCII whitespace.
@@ -193,6 +204,39 @@ public struct OpenAIPlugin: APIPlugin {
     static func oneLine(_ text: String, limit: Int) -> String {
         let flat = text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
         return flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
+    }
+}
+
+/// Which choice indices a stream has shown and whether each has carried a `finish_reason` (index 0… in an
+/// array; a dictionary only for unusual indices).
+struct ChoiceFlags {
+    private var seen: [Bool] = []
+    private var done: [Bool] = []
+    private var other: [Int: Bool] = [:]
+
+    mutating func see(_ index: Int, finished: Bool) {
+        if index >= 0 && index < 64 {
+            while seen.count <= index { seen.append(false); done.append(false) }
+            seen[index] = true
+            if finished { done[index] = true }
+        } else {
+            if other[index] == nil { other[index] = false }
+            if finished { other[index] = true }
+        }
+    }
+
+    /// At least one choice was seen and every seen choice has finished.
+    var allFinished: Bool {
+        var any = false
+        for (s, d) in zip(seen, done) where s {
+            any = true
+            if !d { return false }
+        }
+        for (_, d) in other {
+            any = true
+            if !d { return false }
+        }
+        return any
     }
 }
 
