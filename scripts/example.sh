@@ -4,6 +4,8 @@
 # Needs .build/debug/fastperf (scripts/test.sh builds it first) and sqlite3 (scripts/setup.sh installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# resolve first: a build alone keeps an old Package.resolved when FastPerf (a path dependency) gains a dependency.
+swift package --package-path Examples/CustomPlugin resolve
 swift build --package-path Examples/CustomPlugin
 
 log=$(mktemp)
