@@ -5,6 +5,8 @@ let package = Package(
     name: "FastPerf",
     products: [
         .library(name: "FastPerf", targets: ["FastPerf"]),
+        // The `fastperf` command line, for packages that register their own plugins (Examples/CustomPlugin).
+        .library(name: "FastPerfCommandLine", targets: ["FastPerfCommandLine"]),
         .executable(name: "fastperf", targets: ["FastPerfCLI"]),
     ],
     dependencies: [
@@ -22,10 +24,11 @@ let package = Package(
             name: "FastPerf",
             dependencies: ["CUV", "CSQLite3", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
-        .executableTarget(
-            name: "FastPerfCLI",
+        .target(
+            name: "FastPerfCommandLine",
             dependencies: ["FastPerf", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(name: "FastPerfCLI", dependencies: ["FastPerfCommandLine"]),
         .testTarget(name: "FastPerfTests", dependencies: ["FastPerf"]),
     ]
 )

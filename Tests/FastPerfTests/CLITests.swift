@@ -6,11 +6,7 @@ import Testing
 struct CLITests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Result = Subprocess.Result
 
     /// Runs the debug build of `fastperf` (built by `swift build`, which scripts/test.sh runs first).
     static func fastperf(_ args: [String]) throws -> Result {
@@ -18,17 +14,7 @@ struct CLITests {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw FastPerfTestError("\(binary.path) is missing: run `swift build` before `swift test`")
         }
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return try Subprocess.run(binary, args)
     }
 
     static func tempDir() -> String {

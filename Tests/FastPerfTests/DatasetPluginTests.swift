@@ -153,9 +153,9 @@ import Testing
     }
 
     @Test func unknownDatasetListsKnownNames() {
-        let m = message { _ = try PluginRegistry.dataset(named: "sharegpt", arguments: arguments(dataset: "sharegpt", path: nil)) }
+        let m = message { _ = try PluginRegistry.dataset(named: "nosuch", arguments: arguments(dataset: "nosuch", path: nil)) }
         // Other tests may register more names concurrently; the built-ins come first in sorted order.
-        #expect(m?.hasPrefix("unknown --dataset 'sharegpt'; known: line_by_line, longalpaca, openqa") == true)
+        #expect(m?.hasPrefix("unknown --dataset 'nosuch'; known: custom, line_by_line, longalpaca, openqa, sharegpt") == true)
     }
 
     @Test func registerCustomDataset() throws {

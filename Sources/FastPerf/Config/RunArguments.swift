@@ -73,6 +73,16 @@ public struct RunArguments: Sendable, Codable, Equatable {
     public var warmupNum: Double = 0
     /// Loop threads (`--threads`); 0 = one per core. Never more than the point's `--parallel`.
     public var threads: Int = 0
+    /// Request body template (`--query-template`, JSON text or `@file`): `%m` → model, `%p` → prompt; its
+    /// fields are kept over flag values (see `QueryTemplate`).
+    public var queryTemplate: String?
+    /// Start the dataset at this item, wrapping around (`--dataset-offset`, ≥ 0).
+    public var datasetOffset: Int = 0
+    /// Per-dataset options (`--dataset-args`), a JSON object as text; each dataset rejects keys it lacks.
+    public var datasetArgs: String?
+    /// How `request` and `response_messages` are stored (`--db-format`): `json` (the body as sent, a JSON
+    /// array of event data strings) or `pickle` (base64 of Python pickles, as evalscope's analysis script reads).
+    public var dbFormat: String = "json"
 
     public init() {}
 
@@ -98,6 +108,10 @@ public struct RunArguments: Sendable, Codable, Equatable {
         case threads, rate, arrival, burstiness, duration
         case openLoop = "open_loop"
         case warmupNum = "warmup_num"
+        case queryTemplate = "query_template"
+        case datasetOffset = "dataset_offset"
+        case datasetArgs = "dataset_args"
+        case dbFormat = "db_format"
     }
 
     /// A copy safe to write to disk or print: the API key and Authorization-like headers masked.

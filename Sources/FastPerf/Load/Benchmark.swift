@@ -116,6 +116,8 @@ public enum Benchmark {
             if !(parsed is [String: Any]) { throw FastPerfError("--extra-args must be a JSON object, e.g. '{\"ignore_eos\": true}' (got \(extra))") }
         }
         for (k, v) in a.headers { try HTTP1RequestEncoder.validate(name: k, value: v) }
+        if !["json", "pickle"].contains(a.dbFormat) { throw FastPerfError("--db-format must be json or pickle (got \(a.dbFormat))") }
+        if a.datasetOffset < 0 { throw FastPerfError("--dataset-offset must not be negative (got \(a.datasetOffset))") }
         if a.threads < 0 { throw FastPerfError("--threads must be at least 1 (got \(a.threads))") }
     }
 
@@ -132,8 +134,11 @@ public enum Benchmark {
         if path.isEmpty || path == "/" {
             path = defaultPath
             log("--url has no path; using \(path)")
-        } else if !known.contains(where: { path.hasSuffix($0) || path.hasSuffix($0 + "/") }) {
-            path = (path.hasSuffix("/") ? String(path.dropLast()) : path) + "/chat/completions"
+        } else if !known.contains(where: { path.hasSuffix($0) || path.hasSuffix($0 + "/") }) && !path.hasSuffix(defaultPath),
+            defaultPath.hasPrefix("/v1/")
+        {
+            // A base URL such as `/v1` or `/openai/v1`: append the API's endpoint (`/chat/completions`, `/messages`, …).
+            path = (path.hasSuffix("/") ? String(path.dropLast()) : path) + defaultPath.dropFirst(3)
             log("--url does not name an endpoint; using \(path)")
         }
         let target = path + (c.percentEncodedQuery.map { "?" + $0 } ?? "")
@@ -148,8 +153,7 @@ public enum Benchmark {
         var args = arguments
         try validate(args)
         let plugin = try PluginRegistry.api(named: args.api)
-        let dataset = try PluginRegistry.dataset(named: args.dataset, arguments: args)
-        let items = try dataset.buildMessages()
+        let items = try PluginCall.items(args)
         if items.isEmpty { throw FastPerfError("the dataset yielded no prompts") }
 
         // The embedded mock server when no URL is given.
@@ -164,7 +168,7 @@ public enum Benchmark {
             let s = MockServer(configuration: config)
             let port = try s.start()
             server = s
-            args.url = "http://127.0.0.1:\(port)/v1/chat/completions"
+            args.url = "http://127.0.0.1:\(port)\(plugin.defaultPath)"
             log("No --url given: benchmarking the embedded mock server at \(args.url!) (TTFT 10 ms, ITL 1 ms, \(config.outputTokens!) tokens per reply)")
         }
         let target = try parseURL(args.url!, defaultPath: plugin.defaultPath, log: log)
@@ -174,15 +178,15 @@ public enum Benchmark {
         // Render every request once (the largest point's count; smaller points use a prefix).
         let maxNumber = args.number.max()!
         var common: [(String, String)] = [("Content-Type", "application/json"), ("User-Agent", "fastperf/\(FastPerfVersion.string)")]
-        if let key = args.apiKey { common.append(("Authorization", "Bearer \(key)")) }
+        if let key = args.apiKey { common.append(contentsOf: plugin.authorizationHeaders(apiKey: key)) }
         for (k, v) in args.headers.sorted(by: { $0.key < $1.key }) { common.append((k, v)) }
         let encoder = HTTP1RequestEncoder(authority: target.authority, commonHeaders: common)
         // The dataset cycles when --number exceeds it: render each distinct item once and reuse it.
         let distinct = cycledItems(items, count: min(items.count, maxNumber))
         var distinctRequests: [APIRequest] = []
         var distinctRendered: [[UInt8]] = []
-        for item in distinct {
-            let r = try plugin.buildRequest(item, arguments: args, path: target.target)
+        for (index, item) in distinct.enumerated() {
+            let r = try PluginCall.request(plugin, item: item, index: index, arguments: args, path: target.target)
             distinctRequests.append(r)
             distinctRendered.append(encoder.encode(target: target.target, extraHeaders: r.headers, body: r.body))
         }
@@ -323,7 +327,7 @@ public enum Benchmark {
                                     startedAt: ISO8601DateFormatter().string(from: Date()),
                                     wallClockAnchor: wallAnchor, monotonicAnchorNanos: monoAnchor,
                                     commitInterval: args.dbCommitInterval, storePayloads: args.dbStore == "full",
-                                    progress: progress)
+                                    progress: progress, pickle: args.dbFormat == "pickle")
         let writerResult = Mutex<WriterOutcome?>(nil)
         let writer = try OSThread(name: "fastperf-writer") {
             let out = ResultPipeline.run(writerPlan)

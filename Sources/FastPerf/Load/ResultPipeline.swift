@@ -21,6 +21,8 @@ struct WriterPlan: Sendable {
     /// Keep request and response payloads (`--db-store full`).
     let storePayloads: Bool
     let progress: RunProgress
+    /// `--db-format pickle`: payload columns as base64 pickles (`PickledColumns`) instead of JSON text.
+    var pickle = false
 }
 
 /// What the writer thread hands back after its last commit.
@@ -111,7 +113,7 @@ enum ResultPipeline {
     static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
                                into accumulator: inout MetricsAccumulator) throws {
         let request = plan.requests[record.requestIndex]
-        let parsed = plan.plugin.parseResponses(record, request: request)
+        let parsed = PluginCall.parse(plan.plugin, record: record, request: request)
         let result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
         accumulator.add(result)
         try store.add(row(record: record, request: request, result: result, plan: plan), nowNanos: MonotonicClock.nowNanos())
@@ -127,11 +129,11 @@ enum ResultPipeline {
         func int(_ v: Int?) -> SQLValue { v.map { .integer(Int64($0)) } ?? .null }
         let start = record.startNanos
         return [
-            plan.storePayloads ? .utf8(request.body) : .null,
+            !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.request(request.body)) : .utf8(request.body),
             .real(epoch(record.startNanos, plan)),
             .text(RowEncoding.secondsArray(result.itlNanos)),
             .integer(result.success ? 1 : 0),
-            plan.storePayloads ? .utf8(RowEncoding.responseMessages(record)) : .null,
+            !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.responseMessages(record)) : .utf8(RowEncoding.responseMessages(record)),
             .real(epoch(record.endNanos, plan)),
             real(result.latencyNanos.map { Double($0) / 1e9 }),
             real(result.ttftNanos.map { Double($0) / 1e9 }),

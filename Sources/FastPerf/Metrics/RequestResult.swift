@@ -142,6 +142,8 @@ public struct RequestResult: Sendable {
         guard parsed.sawTerminalMarker else {
             return (.truncated, "stream ended without a terminal marker")
         }
+        // Embeddings and rerank generate nothing: a complete 2xx body is their success.
+        if !parsed.expectsOutput && !streamed { return (.ok, nil) }
         let hasOutput = streamed
             ? !parsed.outputEventIndices.isEmpty
             : !(parsed.generatedText.isEmpty && parsed.reasoningText.isEmpty && parsed.toolCallCount == 0)

@@ -27,6 +27,7 @@ public struct OpenAIPlugin: APIPlugin {
     /// - `.messages` → `messages` (chat) or `prompt` = the contents joined with `"\n"` (completions path).
     /// - `.prompt(s)` → `messages: [{"role":"user","content":s}]` (chat) or `prompt: s` (completions).
     /// - `.body(json)` → that object is the body; flag values below only fill keys it lacks.
+    /// - `.withMaxTokens(item, n)` → `item`, with `max_tokens` = n whatever the flags say.
     ///
     /// Then the flags: `model`, `max_tokens`, `min_tokens`, `temperature`, `top_p`, `top_k`, `seed`, `stop`
     /// (each only when set), `stream` (always), then `--extra-args` merged last (overriding), and finally
@@ -35,67 +36,19 @@ public struct OpenAIPlugin: APIPlugin {
     /// - Throws: `FastPerfError` when `--extra-args` or a body item is not a JSON object.
     public func buildRequest(_ item: DatasetItem, arguments: RunArguments, path: String) throws -> APIRequest {
         let completions = Self.isCompletionsPath(path)
-        var body: [String: Any]
-        var fillOnly = false
-        switch item {
-        case .messages(let messages):
-            if completions {
-                body = ["prompt": messages.map(\.content).joined(separator: "\n")]
-            } else {
-                body = ["messages": messages.map { ["role": $0.role, "content": $0.content] }]
-            }
-        case .prompt(let text):
-            body = completions ? ["prompt": text] : ["messages": [["role": "user", "content": text]]]
-        case .body(let json):
-            body = try Self.jsonObject(json, what: "request body item")
-            fillOnly = true
+        var body = try RequestBody(item: item) { base in
+            if completions { return ["prompt": base.promptText ?? ""] }
+            return ["messages": RequestBody.messagesJSON(base.messages ?? [])]
         }
+        body.set([.model, .maxTokens("max_tokens"), .minTokens, .temperature, .topP, .topK, .seed, .stop("stop"), .stream],
+                 from: arguments)
+        try body.mergeExtraArgs(arguments)
 
-        func set(_ key: String, _ value: Any?) {
-            guard let value else { return }
-            if fillOnly && body[key] != nil { return }
-            body[key] = value
+        let isStream = body.streams
+        if isStream && body.object["stream_options"] == nil {
+            body.object["stream_options"] = ["include_usage": true]
         }
-        set("model", arguments.model)
-        set("max_tokens", arguments.maxTokens)
-        set("min_tokens", arguments.minTokens)
-        set("temperature", arguments.temperature)
-        set("top_p", arguments.topP)
-        set("top_k", arguments.topK)
-        set("seed", arguments.seed)
-        set("stop", arguments.stop)
-        set("stream", arguments.stream)
-
-        if let extra = arguments.extraArgs, !extra.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            let object = try Self.jsonObject(extra, what: "--extra-args")
-            for (key, value) in object { body[key] = value }
-        }
-
-        let isStream = (body["stream"] as? Bool) ?? false
-        if isStream && body["stream_options"] == nil {
-            body["stream_options"] = ["include_usage": true]
-        }
-        let data: Data
-        do {
-            data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
-        } catch {
-            throw FastPerfError("cannot encode the request body as JSON: \(error)")
-        }
-        return APIRequest(headers: [], body: [UInt8](data), isStream: isStream)
-    }
-
-    /// Parses `text` as a JSON object, or throws a one-line `FastPerfError` naming `what`.
-    static func jsonObject(_ text: String, what: String) throws -> [String: Any] {
-        let parsed: Any
-        do {
-            parsed = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-        } catch {
-            throw FastPerfError("\(what) is not valid JSON: \(Self.oneLine(text, limit: 80))")
-        }
-        guard let object = parsed as? [String: Any] else {
-            throw FastPerfError("\(what) must be a JSON object, got: \(Self.oneLine(text, limit: 80))")
-        }
-        return object
+        return APIRequest(headers: [], body: try body.encoded(), isStream: isStream)
     }
 
     // MARK: - Responses
@@ -187,16 +140,7 @@ public struct OpenAIPlugin: APIPlugin {
         var parsed = ParsedResponse()
         let is2xx = (200..<300).contains(record.httpStatus)
         let body = Self.trimmed(record.payload[...])
-        let decoded = try? JSONDecoder().decode(ChunkJSON.self, from: Data(body))
-        guard let chunk = decoded else {
-            if is2xx {
-                let hint = body.starts(with: Array("data:".utf8)) ? " (looks like SSE without a text/event-stream content type)" : ""
-                parsed.malformed = body.isEmpty
-                    ? "empty response body (not SSE and not JSON)"
-                    : "response is not SSE and not a JSON object\(hint): " + Self.textPrefix(body, limit: 80)
-            } else if !body.isEmpty {
-                parsed.errorMessage = Self.textPrefix(body, limit: 200)
-            }
+        guard let chunk = ResponseReading.decodeBody(ChunkJSON.self, in: record, parsed: &parsed, decoder: JSONDecoder()) else {
             return parsed
         }
         if let error = chunk.error {

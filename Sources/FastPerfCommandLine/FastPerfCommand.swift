@@ -2,8 +2,18 @@ import ArgumentParser
 import FastPerf
 import Foundation
 
+/// The `fastperf` command line as a library, so that a package which registers its own plugins
+/// (`PluginRegistry.register`) can run the same CLI: `FastPerfTool.main()` (see `Examples/CustomPlugin`).
+public enum FastPerfTool {
+    /// Parses `arguments` (nil: the process's own, without the program name), runs the command and exits:
+    /// status 0 on success; on a bad flag or a failed setup step one line `fastperf: error: …` on stderr and
+    /// a non-zero status.
+    public static func main(_ arguments: [String]? = nil) -> Never {
+        FastPerfCommand.main(arguments)
+    }
+}
+
 /// `fastperf`: an LLM serving benchmark with evalscope perf's flags, built like wrk and h2load.
-@main
 struct FastPerfCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fastperf",
@@ -13,10 +23,11 @@ struct FastPerfCommand: ParsableCommand {
     )
 
     /// Parses and runs; a bad flag or a failed setup step prints one line and exits non-zero.
-    static func main() {
+    static func main(_ arguments: [String]?) -> Never {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             try command.run()
+            Foundation.exit(0)
         } catch let error as FastPerfError {
             FileHandle.standardError.write(Data("fastperf: error: \(error.message)\n".utf8))
             Foundation.exit(1)
@@ -37,7 +48,8 @@ struct PerfCommand: ParsableCommand {
 
     @Option(help: "Endpoint URL, e.g. http://127.0.0.1:8000/v1/chat/completions. Omit to benchmark the embedded mock server.")
     var url: String?
-    @Option(help: "API plugin name.") var api: String = "openai"
+    @Option(help: "API plugin: openai, openai_embedding, openai_rerank, openai_responses, dashscope, anthropic, custom (and aliases embedding, rerank, responses).")
+    var api: String = "openai"
     @Option(help: "Model name sent in the request body.") var model: String = "mock-model"
     @Option(name: .customLong("api-key"), help: "Sent as Authorization: Bearer KEY (masked in every saved file).")
     var apiKey: String?
@@ -46,7 +58,7 @@ struct PerfCommand: ParsableCommand {
     @Option(name: [.customShort("n"), .long], parsing: .upToNextOption, help: "Requests per point; pairs with --parallel (default 1000, or 200 against the embedded server).")
     var number: [Int] = []
     @Option(name: .customLong("sleep-interval"), help: "Seconds to pause between sweep points.") var sleepInterval: Double = 5
-    @Option(help: "Dataset plugin: openqa, longalpaca, line_by_line.") var dataset: String = "openqa"
+    @Option(help: "Dataset plugin: openqa, longalpaca, line_by_line, sharegpt, custom.") var dataset: String = "openqa"
     @Option(name: .customLong("dataset-path"), help: "Dataset file.") var datasetPath: String?
     @Option(help: "A fixed prompt for every request (@FILE reads a file); overrides --dataset.") var prompt: String?
     @Option(name: .customLong("min-prompt-length"), help: "Keep prompts at least this long (characters).") var minPromptLength: Int = 0
@@ -79,6 +91,13 @@ struct PerfCommand: ParsableCommand {
     @Option(help: "Soft stop per point, s: no new requests after it; those in flight finish.") var duration: Double?
     @Option(name: .customLong("warmup-num"), help: "Warm-up requests before each point (a count, or a fraction of --number); not measured, not stored.")
     var warmupNum: Double = 0
+    @Option(name: .customLong("query-template"), help: "Request body template, JSON or @FILE: %m = model, %p = prompt; its fields win over flag values.")
+    var queryTemplate: String?
+    @Option(name: .customLong("dataset-offset"), help: "Start at this dataset item (wrapping around).") var datasetOffset: Int = 0
+    @Option(name: .customLong("dataset-args"), help: "Dataset options as a JSON object (e.g. sharegpt: '{\"output_from_reply\": true}').")
+    var datasetArgs: String?
+    @Option(name: .customLong("db-format"), help: "json, or pickle (request and response_messages as base64 pickles, for evalscope's analysis script).")
+    var dbFormat: String = "json"
 
     func arguments() throws -> RunArguments {
         var a = RunArguments()
@@ -133,6 +152,10 @@ struct PerfCommand: ParsableCommand {
         a.duration = duration
         a.warmupNum = warmupNum
         if let t = threads, t < 1 { throw FastPerfError("--threads must be at least 1 (got \(t))") }
+        a.queryTemplate = queryTemplate
+        a.datasetOffset = datasetOffset
+        a.datasetArgs = datasetArgs
+        a.dbFormat = dbFormat
         return a
     }
 
@@ -150,7 +173,7 @@ struct PerfCommand: ParsableCommand {
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the built-in OpenAI-compatible mock server (chat/completions, completions, models)."
+        abstract: "Run the built-in mock server: OpenAI chat/completions, completions, models, embeddings, rerank, responses; DashScope; Anthropic messages."
     )
 
     @Option(help: "Listen address.") var host: String = "127.0.0.1"
