@@ -59,6 +59,13 @@ public struct RunArguments: Sendable, Codable, Equatable {
     public var dbStore: String = "full"
     /// Loop threads (`--threads`); this build runs one loop.
     public var threads: Int = 1
+    /// Tokenizer (`--tokenizer-path`): a model directory with `tokenizer.json`, the file itself, or a
+    /// `.tiktoken` rank file. Enables `random`, token-counting length filters and the token-count fallback.
+    public var tokenizerPath: String?
+    /// `huggingface` (default) or `tiktoken:cl100k_base` / `tiktoken:o200k_base` (`--tokenizer-kind`).
+    public var tokenizerKind: String?
+    /// `random` only: tokens of one shared random prefix put before every prompt (`--prefix-length`).
+    public var prefixLength: Int = 0
 
     public init() {}
 
@@ -82,6 +89,9 @@ public struct RunArguments: Sendable, Codable, Equatable {
         case dbCommitInterval = "db_commit_interval"
         case dbStore = "db_store"
         case threads
+        case tokenizerPath = "tokenizer_path"
+        case tokenizerKind = "tokenizer_kind"
+        case prefixLength = "prefix_length"
     }
 
     /// A copy safe to write to disk or print: the API key and Authorization-like headers masked.
