@@ -9,7 +9,7 @@ struct FastPerfCommand: ParsableCommand {
         commandName: "fastperf",
         abstract: "Benchmark LLM serving endpoints (evalscope perf's flags, h2load's engine).",
         version: FastPerfVersion.string,
-        subcommands: [PerfCommand.self, ServeCommand.self]
+        subcommands: [PerfCommand.self, ServeCommand.self, TokenizeCommand.self]
     )
 
     /// Parses and runs; a bad flag or a failed setup step prints one line and exits non-zero.
@@ -46,11 +46,20 @@ struct PerfCommand: ParsableCommand {
     @Option(name: [.customShort("n"), .long], parsing: .upToNextOption, help: "Requests per point; pairs with --parallel.")
     var number: [Int] = []
     @Option(name: .customLong("sleep-interval"), help: "Seconds to pause between sweep points.") var sleepInterval: Double = 5
-    @Option(help: "Dataset plugin: openqa, longalpaca, line_by_line.") var dataset: String = "openqa"
+    @Option(help: "Dataset plugin: openqa, longalpaca, line_by_line, random, speed_benchmark, speed_benchmark_long.")
+    var dataset: String = "openqa"
     @Option(name: .customLong("dataset-path"), help: "Dataset file.") var datasetPath: String?
     @Option(help: "A fixed prompt for every request (@FILE reads a file); overrides --dataset.") var prompt: String?
-    @Option(name: .customLong("min-prompt-length"), help: "Keep prompts at least this long (characters).") var minPromptLength: Int = 0
-    @Option(name: .customLong("max-prompt-length"), help: "Keep prompts at most this long (characters).") var maxPromptLength: Int = 131_072
+    @Option(name: .customLong("min-prompt-length"), help: "Keep prompts at least this long (tokens with --tokenizer-path, else characters); random: shortest prompt.")
+    var minPromptLength: Int = 0
+    @Option(name: .customLong("max-prompt-length"), help: "Keep prompts at most this long (tokens with --tokenizer-path, else characters); random: longest prompt.")
+    var maxPromptLength: Int = 131_072
+    @Option(name: .customLong("prefix-length"), help: "random: tokens of a shared random prefix added to every prompt.")
+    var prefixLength: Int = 0
+    @Option(name: .customLong("tokenizer-path"), help: "Tokenizer: a model directory with tokenizer.json, the file itself, or a .tiktoken rank file.")
+    var tokenizerPath: String?
+    @Option(name: .customLong("tokenizer-kind"), help: "huggingface (default), tiktoken:cl100k_base or tiktoken:o200k_base.")
+    var tokenizerKind: String?
     @Option(name: .customLong("max-tokens"), help: "max_tokens sent in the body.") var maxTokens: Int = 2048
     @Option(name: .customLong("min-tokens"), help: "min_tokens sent in the body.") var minTokens: Int?
     @Option(help: "temperature sent in the body.") var temperature: Double = 0.0
@@ -90,11 +99,14 @@ struct PerfCommand: ParsableCommand {
         a.dataset = dataset
         a.datasetPath = datasetPath
         a.prompt = prompt
-        if url == nil && prompt == nil && datasetPath == nil {
+        if url == nil && prompt == nil && datasetPath == nil && dataset == "openqa" {
             a.prompt = "Explain in one paragraph how a load generator measures time to first token."
         }
         a.minPromptLength = minPromptLength
         a.maxPromptLength = maxPromptLength
+        a.prefixLength = prefixLength
+        a.tokenizerPath = tokenizerPath
+        a.tokenizerKind = tokenizerKind
         a.maxTokens = maxTokens
         a.minTokens = minTokens
         a.temperature = temperature
@@ -139,6 +151,10 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("output-tokens"), help: "Tokens per reply (default: the request's max_tokens).")
     var outputTokens: Int?
     @Flag(name: .customLong("no-usage"), help: "Send no usage object.") var noUsage = false
+    @Option(name: .customLong("tokenizer-path"), help: "Count prompt tokens with this tokenizer (default: characters / 4).")
+    var tokenizerPath: String?
+    @Option(name: .customLong("tokenizer-kind"), help: "huggingface (default), tiktoken:cl100k_base or tiktoken:o200k_base.")
+    var tokenizerKind: String?
 
     func validate() throws {
         if ttftMs < 0 || itlMs < 0 { throw ValidationError("--ttft-ms and --itl-ms must not be negative") }
@@ -154,6 +170,7 @@ struct ServeCommand: ParsableCommand {
         config.itlMillis = itlMs
         config.outputTokens = outputTokens
         config.noUsage = noUsage
+        if let tokenizerPath { config.tokenizer = try Tokenizer.load(path: tokenizerPath, kind: tokenizerKind) }
         _ = raiseOpenFilesLimit()
         let server = MockServer(configuration: config)
         let bound = try server.start()

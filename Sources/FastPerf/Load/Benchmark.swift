@@ -66,6 +66,9 @@ public enum Benchmark {
         }
         for (k, v) in a.headers { try HTTP1RequestEncoder.validate(name: k, value: v) }
         if a.threads != 1 { throw FastPerfError("--threads: this build runs one loop thread (got \(a.threads))") }
+        if a.prefixLength < 0 { throw FastPerfError("--prefix-length must not be negative (got \(a.prefixLength))") }
+        if a.tokenizerKind != nil && a.tokenizerPath == nil { throw FastPerfError("--tokenizer-kind needs --tokenizer-path") }
+        _ = try Tokenizer.forRun(a)  // a bad tokenizer is an error before anything runs
     }
 
     static func parseURL(_ url: String, defaultPath: String, log: (String) -> Void) throws -> Target {
@@ -97,8 +100,11 @@ public enum Benchmark {
         try validate(args)
         let plugin = try PluginRegistry.api(named: args.api)
         let dataset = try PluginRegistry.dataset(named: args.dataset, arguments: args)
+        let buildStart = Date()
         let items = try dataset.buildMessages()
         if items.isEmpty { throw FastPerfError("the dataset yielded no prompts") }
+        let buildSeconds = Date().timeIntervalSince(buildStart)
+        let tokenizer = try Tokenizer.forRun(args)
 
         // The embedded mock server when no URL is given.
         var server: MockServer?
@@ -109,15 +115,20 @@ public enum Benchmark {
             config.ttftMillis = 10
             config.itlMillis = 1
             config.outputTokens = min(args.maxTokens ?? 32, 32)
+            config.tokenizer = tokenizer
             let s = MockServer(configuration: config)
             let port = try s.start()
             server = s
             args.url = "http://127.0.0.1:\(port)/v1/chat/completions"
             log("No --url given: benchmarking the embedded mock server at \(args.url!) (TTFT 10 ms, ITL 1 ms, \(config.outputTokens!) tokens per reply)")
         }
+        let speedBenchmark = args.prompt == nil && SpeedBenchmarkDataset.isSpeedBenchmark(args.dataset)
+        if speedBenchmark { SpeedBenchmarkDataset.adjust(&args, itemCount: items.count, log: log) }
         let target = try parseURL(args.url!, defaultPath: plugin.defaultPath, log: log)
         let address = try SocketAddress.resolve(host: target.host, port: target.port)
         try address.probeConnect(timeoutSeconds: args.connectTimeout ?? 10)
+        log(String(format: "Dataset %@: %d items built in %.2f s", args.prompt == nil ? args.dataset : "prompt", items.count,
+                   buildSeconds))
 
         // Render every request once (the largest point's count; smaller points use a prefix).
         let maxNumber = args.number.max()!
@@ -181,9 +192,11 @@ public enum Benchmark {
             tee("Point \(i + 1)/\(args.parallel.count): parallel \(parallel), number \(number)")
             let point = try runPoint(parallel: parallel, number: number, directory: dir.path, arguments: args,
                                      argsJSON: argsJSON, address: address, arena: arena, requests: requests,
-                                     plugin: plugin, log: tee)
+                                     plugin: plugin, tokenCounter: tokenizer.map { TokenCounter(tokenizer: $0, items: cycled) },
+                                     log: tee)
             points.append(point)
             tee(ReportText.perRequestTable(summary: point.summary))
+            if speedBenchmark { tee(try SpeedBenchmarkDataset.writeReport(directory: dir.path)) }
         }
         let text = summaryText(points: points, url: target.url)
         try Data(text.utf8).write(to: runDir.appendingPathComponent("performance_summary.txt"))
@@ -201,21 +214,23 @@ public enum Benchmark {
 
     private static func runPoint(parallel: Int, number: Int, directory: String, arguments args: RunArguments,
                                  argsJSON: String, address: SocketAddress, arena: RequestArena,
-                                 requests: [APIRequest], plugin: any APIPlugin,
+                                 requests: [APIRequest], plugin: any APIPlugin, tokenCounter: TokenCounter?,
                                  log: @escaping @Sendable (String) -> Void) throws -> BenchmarkPoint {
         let progress = RunProgress()
         let ring = SPSCRing<RequestRecord>(capacity: 16384)
         let monoAnchor = MonotonicClock.nowNanos()
         let wallAnchor = Date().timeIntervalSince1970
-        let writerPlan = WriterPlan(rings: [ring], requests: requests, plugin: plugin, expected: number, loops: 1,
+        var writerPlan = WriterPlan(rings: [ring], requests: requests, plugin: plugin, expected: number, loops: 1,
                                     databasePath: directory + "/benchmark_data.db", argumentsJSON: argsJSON,
                                     startedAt: ISO8601DateFormatter().string(from: Date()),
                                     wallClockAnchor: wallAnchor, monotonicAnchorNanos: monoAnchor,
                                     commitInterval: args.dbCommitInterval, storePayloads: args.dbStore == "full",
                                     progress: progress)
+        writerPlan.tokenCounter = tokenCounter
+        let plan = writerPlan
         let writerResult = Mutex<WriterOutcome?>(nil)
         let writer = try OSThread(name: "fastperf-writer") {
-            let out = ResultPipeline.run(writerPlan)
+            let out = ResultPipeline.run(plan)
             writerResult.withLock { $0 = out }
         }
         func nanos(_ s: Double?) -> UInt64 { s.map { UInt64($0 * 1e9) } ?? 0 }

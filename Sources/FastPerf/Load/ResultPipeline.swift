@@ -20,6 +20,8 @@ struct WriterPlan: Sendable {
     /// Keep request and response payloads (`--db-store full`).
     let storePayloads: Bool
     let progress: RunProgress
+    /// Counts tokens of successes without usage (`--tokenizer-path`); nil leaves them NULL.
+    var tokenCounter: TokenCounter? = nil
 }
 
 /// What the writer thread hands back after its last commit.
@@ -96,7 +98,11 @@ enum ResultPipeline {
                                into out: inout WriterOutcome) throws {
         let request = plan.requests[record.requestIndex]
         let parsed = plan.plugin.parseResponses(record, request: request)
-        let result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
+        var result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
+        if let counter = plan.tokenCounter, result.success, result.promptTokens == nil || result.completionTokens == nil {
+            result.applyCountedTokens(prompt: counter.promptTokens(requestIndex: record.requestIndex),
+                                      completion: counter.completionTokens(parsed.generatedText))
+        }
         out.accumulator.add(result)
         try store.add(row(record: record, request: request, result: result, plan: plan), nowNanos: MonotonicClock.nowNanos())
     }
@@ -148,7 +154,7 @@ enum ResultPipeline {
             .integer(Int64(record.connectionID)),
             .integer(Int64(record.loopID)),
             .text(JSONText.numberArray(result.eventOffsetsSeconds, decimals: 9)),
-            .integer(0),
+            .integer(result.tokensCounted ? 1 : 0),
         ]
     }
 }

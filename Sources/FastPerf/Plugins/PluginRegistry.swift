@@ -12,6 +12,9 @@ public enum PluginRegistry {
         LineByLineDataset.name: { try LineByLineDataset(arguments: $0) },
         OpenQADataset.name: { try OpenQADataset(arguments: $0) },
         LongAlpacaDataset.name: { try LongAlpacaDataset(arguments: $0) },
+        RandomDataset.name: { try RandomDataset(arguments: $0) },
+        SpeedBenchmarkDataset.name: { try SpeedBenchmarkDataset(arguments: $0) },
+        SpeedBenchmarkDataset.longName: { try SpeedBenchmarkDataset(arguments: $0) },
     ])
 
     /// Registers (or replaces) the API plugin `name`.

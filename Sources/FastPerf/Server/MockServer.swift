@@ -14,6 +14,10 @@ public struct MockServerConfiguration: Sendable {
     public var outputTokens: Int?
     /// Leave `usage` out of responses (`--no-usage`), as some servers do.
     public var noUsage = false
+    /// Count `usage.prompt_tokens` with this tokenizer (`--tokenizer-path`): the prompt, or the sum over
+    /// the messages' contents, no chat template. Without one, prompt tokens are characters / 4. (This is
+    /// the server side: a real server tokenizes too; the client never tokenizes on its loops.)
+    public var tokenizer: Tokenizer?
 
     public init() {}
 }
@@ -213,14 +217,11 @@ final class MockExchange: ServerConnectionDelegate {
         let streamed = (object["stream"] as? Bool) ?? false
         let maxTokens = (object["max_tokens"] as? Int) ?? 16
         let tokens = max(1, min(server.configuration.outputTokens ?? maxTokens, 1_000_000))
-        var promptChars = 0
-        if let messages = object["messages"] as? [[String: Any]] {
-            for m in messages { promptChars += (m["content"] as? String)?.count ?? 0 }
-        } else if let prompt = object["prompt"] as? String {
-            promptChars = prompt.count
-        }
+        let promptTexts = TokenCounter.promptTexts(ofRequestBody: object)
+        let promptTokens = server.configuration.tokenizer.map { t in promptTexts.reduce(0) { $0 + t.count($1) } }
+            ?? max(1, promptTexts.reduce(0) { $0 + $1.count } / 4)
         let plan = StreamPlan(id: "mock-\(UInt32.random(in: 0...UInt32.max))", chat: chat, tokens: tokens,
-                              promptTokens: max(1, promptChars / 4), startNanos: MonotonicClock.nowNanos(),
+                              promptTokens: promptTokens, startNanos: MonotonicClock.nowNanos(),
                               keepAlive: request.keepAlive, model: (object["model"] as? String) ?? "mock-model",
                               streamed: streamed)
         stream = plan

@@ -114,7 +114,7 @@ struct BytePairModel: Sendable {
                 }
             }
         }
-        if symbols.count <= 48 { mergeShort(&symbols) } else { mergeLong(&symbols) }
+        if symbols.count <= 128 { mergeShort(&symbols) } else { mergeLong(&symbols) }
         for s in symbols { out.append(Int(s)) }
     }
 
@@ -214,17 +214,16 @@ struct MinHeap {
     }
 }
 
-/// Open-addressing hash table (left id, right id) → (priority << 32 | merged id).
+/// Open-addressing hash table (left id, right id) → (priority << 32 | merged id). Key and value share
+/// one array (`slots[2i]`, `slots[2i + 1]`) so a probe touches one cache line.
 struct PairTable: Sendable {
-    private var keys: [UInt64]
-    private var values: [UInt64]
+    private var slots: [UInt64]
     private let mask: Int
 
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = [UInt64](repeating: .max, count: size)
-        values = [UInt64](repeating: 0, count: size)
+        slots = [UInt64](repeating: .max, count: size * 2)
         mask = size - 1
     }
 
@@ -237,9 +236,9 @@ struct PairTable: Sendable {
     mutating func set(_ a: Int32, _ b: Int32, rank: UInt32, merged: Int32) {
         let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
         var i = slot(key)
-        while keys[i] != .max && keys[i] != key { i = (i + 1) & mask }
-        keys[i] = key
-        values[i] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged))
+        while slots[2 * i] != .max && slots[2 * i] != key { i = (i + 1) & mask }
+        slots[2 * i] = key
+        slots[2 * i + 1] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged))
     }
 
     /// (priority << 32 | merged id) of the pair, or nil when it does not merge.
@@ -248,8 +247,8 @@ struct PairTable: Sendable {
         let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
         var i = slot(key)
         while true {
-            let k = keys[i]
-            if k == key { return values[i] }
+            let k = slots[2 * i]
+            if k == key { return slots[2 * i + 1] }
             if k == .max { return nil }
             i = (i + 1) & mask
         }

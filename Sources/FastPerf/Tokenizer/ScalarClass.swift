@@ -83,7 +83,7 @@ enum ScalarCategory {
 }
 
 /// One set of scalars in a pattern: a bracket class, an escape such as `\s` or `\p{L}`, a literal, or
-/// `.`. Membership is decided by a 128-bit ASCII bitmap (precomputed) or, above ASCII, by the items.
+/// `.`. Membership is decided by the items; `bmpBitmap()` precomputes it below U+10000.
 struct ScalarClass: Sendable, Equatable {
     /// One member description of a class.
     enum Item: Sendable, Equatable {
@@ -99,24 +99,25 @@ struct ScalarClass: Sendable, Equatable {
 
     private(set) var items: [Item]
     private(set) var negated: Bool
-    /// Membership of U+0000…U+007F, bit `v` of `low` (v < 64) or `high`.
-    private var low: UInt64 = 0
-    private var high: UInt64 = 0
 
     init(items: [Item], negated: Bool) {
         self.items = items
         self.negated = negated
-        for v in 0..<UInt32(128) where Self.slowContains(items, negated, v) {
-            if v < 64 { low |= 1 << UInt64(v) } else { high |= 1 << UInt64(v - 64) }
-        }
     }
 
-    /// Whether scalar value `v` is in the class.
-    @inline(__always)
+    /// Membership of every scalar below U+10000 as 1,024 words of 64 bits (bit `v & 63` of word `v >> 6`),
+    /// computed once so that matching BMP text never evaluates the items.
+    func bmpBitmap() -> [UInt64] {
+        var words = [UInt64](repeating: 0, count: 1024)
+        for v in 0..<UInt32(0x10000) where Self.slowContains(items, negated, v) {
+            words[Int(v >> 6)] |= 1 << UInt64(v & 63)
+        }
+        return words
+    }
+
+    /// Whether scalar value `v` is in the class (evaluates the items; `ScalarRegex` uses the BMP bitmap).
     func contains(_ v: UInt32) -> Bool {
-        if v < 64 { return low & (1 << UInt64(v)) != 0 }
-        if v < 128 { return high & (1 << UInt64(v - 64)) != 0 }
-        return Self.slowContains(items, negated, v)
+        Self.slowContains(items, negated, v)
     }
 
     private static func slowContains(_ items: [Item], _ negated: Bool, _ v: UInt32) -> Bool {

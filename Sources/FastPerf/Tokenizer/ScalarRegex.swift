@@ -22,6 +22,8 @@ struct ScalarRegex: Sendable {
     let pattern: String
     private let program: [Instruction]
     private let classes: [ScalarClass]
+    /// The BMP bitmaps of all classes, 1,024 words each (class k at word `k << 10`).
+    private let bitmaps: [UInt64]
 
     /// Compiles `pattern`.
     /// - Throws: `FastPerfError` naming the pattern and the unsupported construct.
@@ -34,6 +36,7 @@ struct ScalarRegex: Sendable {
         compiler.code.append(.succeed)
         program = compiler.code
         classes = compiler.classes
+        bitmaps = classes.flatMap { $0.bmpBitmap() }
     }
 
     /// A pattern matching `literal` exactly (a `Split` pattern given as `{"String": …}`).
@@ -46,6 +49,7 @@ struct ScalarRegex: Sendable {
         compiler.code.append(.succeed)
         program = compiler.code
         classes = compiler.classes
+        bitmaps = classes.flatMap { $0.bmpBitmap() }
     }
 
     /// Every non-overlapping match in `subject[range]`, left to right, as ranges of scalar indices. The
@@ -53,8 +57,8 @@ struct ScalarRegex: Sendable {
     /// search resumes one scalar further (as `find_iter` in Rust and Oniguruma).
     func matches(in subject: [UInt32], range: Range<Int>) -> [Range<Int>] {
         var out: [Range<Int>] = []
-        var runner = Runner(program: program, classes: classes, subject: subject, lower: range.lowerBound,
-                            upper: range.upperBound)
+        var runner = Runner(program: program, classes: classes, bitmaps: bitmaps, subject: subject,
+                            lower: range.lowerBound, upper: range.upperBound)
         var start = range.lowerBound
         while start <= range.upperBound {
             var found = false
@@ -508,18 +512,27 @@ struct ScalarRegex: Sendable {
     struct Runner {
         let program: [Instruction]
         let classes: [ScalarClass]
+        let bitmaps: [UInt64]
         let subject: [UInt32]
         let lower: Int
         let upper: Int
         var stack: [Int] = []
 
-        init(program: [Instruction], classes: [ScalarClass], subject: [UInt32], lower: Int, upper: Int) {
+        init(program: [Instruction], classes: [ScalarClass], bitmaps: [UInt64], subject: [UInt32], lower: Int, upper: Int) {
             self.program = program
             self.classes = classes
+            self.bitmaps = bitmaps
             self.subject = subject
             self.lower = lower
             self.upper = upper
             stack.reserveCapacity(64)
+        }
+
+        /// Whether scalar value `v` is in class `k`.
+        @inline(__always)
+        func contains(_ k: Int, _ v: UInt32) -> Bool {
+            if v < 0x10000 { return bitmaps[k << 10 | Int(v >> 6)] & (1 << UInt64(v & 63)) != 0 }
+            return classes[k].contains(v)
         }
 
         /// The end of the match of the (sub-)program at `startPC` from position `startPos`, or nil.
@@ -531,7 +544,7 @@ struct ScalarRegex: Sendable {
                 var ok = true
                 switch program[pc] {
                 case .set(let k):
-                    if pos < upper && classes[k].contains(subject[pos]) {
+                    if pos < upper && contains(k, subject[pos]) {
                         pos += 1
                         pc += 1
                     } else {
@@ -545,9 +558,8 @@ struct ScalarRegex: Sendable {
                 case .jump(let a):
                     pc = a
                 case .repeatSet(let k, let lo, let hi, let possessive):
-                    let cls = classes[k]
                     var n = 0
-                    while n < hi && pos + n < upper && cls.contains(subject[pos + n]) { n += 1 }
+                    while n < hi && pos + n < upper && contains(k, subject[pos + n]) { n += 1 }
                     if n < lo {
                         ok = false
                     } else {
