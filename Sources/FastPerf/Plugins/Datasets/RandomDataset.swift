@@ -109,8 +109,12 @@ public struct RandomDataset: DatasetPlugin, Sendable {
 struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
+    /// The generator whose state starts at `seed`.
+    init(seed: UInt64) { state = seed }
+
+    /// The generator of item `stream` of a run seeded with `seed`.
     init(seed: UInt64, stream: UInt64) {
-        state = seed &* 0x9E37_79B9_7F4A_7C15 ^ (stream &+ 1) &* 0xBF58_476D_1CE4_E5B9
+        self.init(seed: seed &* 0x9E37_79B9_7F4A_7C15 ^ (stream &+ 1) &* 0xBF58_476D_1CE4_E5B9)
     }
 
     mutating func next() -> UInt64 {
