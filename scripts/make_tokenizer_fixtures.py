@@ -56,6 +56,17 @@ TEXTS = {
     "paragraph": PARAGRAPH * 3,
 }
 
+
+
+def random_token_text():
+    """2,000 random DeepSeek-V3 ids decoded (seeded): control characters, broken UTF-8 (U+FFFD), mixed
+    scripts, the kind of text the `random` dataset re-encodes. Not used to train the small tokenizers."""
+    import random
+    ds = Tokenizer.from_file(os.path.join(SHARED, "deepseek-v3.tokenizer.json"))
+    rng = random.Random(7)
+    return ds.decode([rng.randrange(128000) for _ in range(2000)])
+
+
 DEEPSEEK_SPECIAL = {
     "special_tokens": "<｜begin▁of▁sentence｜>Hello<｜User｜>你好<｜Assistant｜>Hi!<｜end▁of▁sentence｜>"
     "<｜fim▁begin｜>x<｜fim▁hole｜>y<｜fim▁end｜>",
@@ -167,13 +178,14 @@ def main():
     import tokenizers
     versions = {"tokenizers": tokenizers.__version__, "tiktoken": tiktoken.__version__}
 
+    extra = {"random_tokens": random_token_text()}
     ds = Tokenizer.from_file(os.path.join(SHARED, "deepseek-v3.tokenizer.json"))
     write("deepseek-v3.ids.json", {"versions": versions, "tokenizer": "../shared/data/tokenizers/deepseek-v3.tokenizer.json",
-                                   "cases": hf_cases(ds, {**TEXTS, **DEEPSEEK_SPECIAL})})
+                                   "cases": hf_cases(ds, {**TEXTS, **extra, **DEEPSEEK_SPECIAL})})
 
     enc = cl100k()
     cases = []
-    for name, text in {**TEXTS, **CL100K_SPECIAL}.items():
+    for name, text in {**TEXTS, **extra, **CL100K_SPECIAL}.items():
         ids = enc.encode(text, allowed_special="all")
         cases.append({"name": name, "text": text, "ids": ids, "decoded": enc.decode(ids)})
     write("cl100k_base.ids.json", {"versions": versions, "tokenizer": "../shared/data/tokenizers/cl100k_base.tiktoken",
@@ -183,7 +195,7 @@ def main():
         tok.save(os.path.join(OUT, file_name + ".tokenizer.json"))
         print(f"wrote {file_name}.tokenizer.json")
         write(file_name + ".ids.json", {"versions": versions, "tokenizer": file_name + ".tokenizer.json",
-                                        "cases": hf_cases(tok, {**TEXTS, **SMALL_SPECIAL})})
+                                        "cases": hf_cases(tok, {**TEXTS, **extra, **SMALL_SPECIAL})})
 
 
 if __name__ == "__main__":

@@ -78,6 +78,13 @@ public final class Tokenizer: Sendable {
 
     /// The token ids of `text` (no BOS/EOS added).
     public func encode(_ text: String) -> [Int] {
+        var cache = PieceCache(enabled: false)
+        return encode(text, cache: &cache)
+    }
+
+    /// `encode(text)`, reusing (and filling) `cache`: for texts encoded again with small changes (the
+    /// `random` dataset's decode/re-encode rounds), where unchanged pieces need no BPE.
+    func encode(_ text: String, cache: inout PieceCache) -> [Int] {
         var out: [Int] = []
         out.reserveCapacity(text.utf8.count / 3 + 4)
         let utf8 = Array(text.utf8)
@@ -87,7 +94,7 @@ public final class Tokenizer: Sendable {
                 out.append(id)
             case .text(let range):
                 if normalizedAdded.isEmpty && normalizer == nil {
-                    encodeNormalized(utf8[range], into: &out)
+                    encodeNormalized(utf8[range], into: &out, cache: &cache)
                     continue
                 }
                 let normalized = normalizer.map { Array($0.apply(String(decoding: utf8[range], as: UTF8.self)).utf8) }
@@ -95,7 +102,7 @@ public final class Tokenizer: Sendable {
                 for inner in normalizedAdded.split(normalized) {
                     switch inner {
                     case .token(let id): out.append(id)
-                    case .text(let r): encodeNormalized(normalized[r], into: &out)
+                    case .text(let r): encodeNormalized(normalized[r], into: &out, cache: &cache)
                     }
                 }
             }
@@ -107,7 +114,7 @@ public final class Tokenizer: Sendable {
     public func count(_ text: String) -> Int { encode(text).count }
 
     /// Pre-tokenizes and BPE-encodes normalized text without added tokens.
-    private func encodeNormalized(_ utf8: ArraySlice<UInt8>, into out: inout [Int]) {
+    private func encodeNormalized(_ utf8: ArraySlice<UInt8>, into out: inout [Int], cache: inout PieceCache) {
         if utf8.isEmpty { return }
         var pieces = PieceList(UTF8Scalars.scalars(utf8))
         for step in preTokenizers { step.apply(&pieces) }
@@ -116,7 +123,17 @@ public final class Tokenizer: Sendable {
             let scalars = pieces.buffers[piece.buffer][piece.range]
             bytes.removeAll(keepingCapacity: true)
             UTF8Scalars.append(scalars, to: &bytes)
-            model.encodePiece(utf8: bytes[...], scalars: scalars, into: &out)
+            if cache.enabled && bytes.count >= PieceCache.minimumBytes {
+                if let ids = cache.ids[bytes] {
+                    out += ids
+                    continue
+                }
+                let start = out.count
+                model.encodePiece(utf8: bytes[...], scalars: scalars, into: &out)
+                cache.ids[bytes] = Array(out[start...])
+            } else {
+                model.encodePiece(utf8: bytes[...], scalars: scalars, into: &out)
+            }
         }
     }
 
@@ -196,6 +213,17 @@ public final class Tokenizer: Sendable {
         cache.withLock { $0[key] = t }
         return t
     }
+}
+
+/// Tokens of pre-tokenized pieces already encoded, by the piece's UTF-8 (owned by one caller, never
+/// shared between threads).
+struct PieceCache {
+    /// Pieces shorter than this are not worth a hash look-up.
+    static let minimumBytes = 4
+    let enabled: Bool
+    var ids: [[UInt8]: [Int]] = [:]
+
+    init(enabled: Bool = true) { self.enabled = enabled }
 }
 
 /// Byte strings by index, stored flat (`offsets[i]..<offsets[i + 1]` in `bytes`).

@@ -86,9 +86,10 @@ public struct RandomDataset: DatasetPlugin, Sendable {
     func exactText(_ ids: [Int], target: Int, prefix: String, random: inout SplitMix64, item: Int) throws -> String {
         let pool = tokenizer.ordinaryTokenIDs
         var current = ids
+        var cache = PieceCache()
         for _ in 0..<Self.maxRounds {
             let text = tokenizer.decode(current)
-            let encoded = tokenizer.encode(text)
+            let encoded = tokenizer.encode(text, cache: &cache)
             if encoded.count == target && text.hasPrefix(prefix) { return text }
             if encoded.count >= target {
                 current = Array(encoded.prefix(target))
