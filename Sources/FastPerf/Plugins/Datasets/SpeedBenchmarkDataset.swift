@@ -6,8 +6,9 @@ import Foundation
 /// the item count). After the run, `speed_benchmark.json` in the point's folder holds evalscope's table:
 /// per prompt-token count, the mean of completion_tokens / latency over successful requests.
 public struct SpeedBenchmarkDataset: DatasetPlugin {
-    /// The registered names.
+    /// The registered name of the standard lengths, `speed_benchmark`.
     public static let name = "speed_benchmark"
+    /// The registered name of the long lengths, `speed_benchmark_long`.
     public static let longName = "speed_benchmark_long"
     /// The repeated character and the repetition counts (evalscope's `DUMMY_INPUT`, `INPUT_LENGTH`).
     static let character = "熵"
@@ -74,7 +75,7 @@ public struct SpeedBenchmarkDataset: DatasetPlugin {
             }
         }
         let objects = rows.map { ["Prompt Tokens": number($0[0]), "Speed(tokens/s)": number($0[1]), "GPU Memory(GB)": number($0[2])] }
-        let json = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+        let json = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try json.write(to: URL(fileURLWithPath: directory + "/speed_benchmark.json"))
         let header = ["Prompt Tokens", "Speed(tokens/s)", "GPU Memory(GB)"]
         return "Speed Benchmark Results\n" + ReportText.table(header: header, rows: rows.map { $0.map(text) }, leftAligned: [])
