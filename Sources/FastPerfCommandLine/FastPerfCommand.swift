@@ -19,7 +19,7 @@ struct FastPerfCommand: ParsableCommand {
         commandName: "fastperf",
         abstract: "Benchmark LLM serving endpoints (evalscope perf's flags, h2load's engine).",
         version: FastPerfVersion.string,
-        subcommands: [PerfCommand.self, ServeCommand.self]
+        subcommands: [PerfCommand.self, ServeCommand.self, TokenizeCommand.self]
     )
 
     /// Parses and runs; a bad flag or a failed setup step prints one line and exits non-zero.
@@ -58,11 +58,20 @@ struct PerfCommand: ParsableCommand {
     @Option(name: [.customShort("n"), .long], parsing: .upToNextOption, help: "Requests per point; pairs with --parallel (default 1000, or 200 against the embedded server).")
     var number: [Int] = []
     @Option(name: .customLong("sleep-interval"), help: "Seconds to pause between sweep points.") var sleepInterval: Double = 5
-    @Option(help: "Dataset plugin: openqa, longalpaca, line_by_line, sharegpt, custom.") var dataset: String = "openqa"
+    @Option(help: "Dataset plugin: openqa, longalpaca, line_by_line, sharegpt, custom, random, speed_benchmark, speed_benchmark_long.")
+    var dataset: String = "openqa"
     @Option(name: .customLong("dataset-path"), help: "Dataset file.") var datasetPath: String?
     @Option(help: "A fixed prompt for every request (@FILE reads a file); overrides --dataset.") var prompt: String?
-    @Option(name: .customLong("min-prompt-length"), help: "Keep prompts at least this long (characters).") var minPromptLength: Int = 0
-    @Option(name: .customLong("max-prompt-length"), help: "Keep prompts at most this long (characters).") var maxPromptLength: Int = 131_072
+    @Option(name: .customLong("min-prompt-length"), help: "Keep prompts at least this long (tokens with --tokenizer-path, else characters); random: shortest prompt.")
+    var minPromptLength: Int = 0
+    @Option(name: .customLong("max-prompt-length"), help: "Keep prompts at most this long (tokens with --tokenizer-path, else characters); random: longest prompt.")
+    var maxPromptLength: Int = 131_072
+    @Option(name: .customLong("prefix-length"), help: "random: tokens of a shared random prefix added to every prompt.")
+    var prefixLength: Int = 0
+    @Option(name: .customLong("tokenizer-path"), help: "Tokenizer: a model directory with tokenizer.json, the file itself, or a .tiktoken rank file.")
+    var tokenizerPath: String?
+    @Option(name: .customLong("tokenizer-kind"), help: "huggingface (default), tiktoken:cl100k_base or tiktoken:o200k_base.")
+    var tokenizerKind: String?
     @Option(name: .customLong("max-tokens"), help: "max_tokens sent in the body.") var maxTokens: Int = 2048
     @Option(name: .customLong("min-tokens"), help: "min_tokens sent in the body.") var minTokens: Int?
     @Option(help: "temperature sent in the body.") var temperature: Double = 0.0
@@ -119,11 +128,14 @@ struct PerfCommand: ParsableCommand {
         a.dataset = dataset
         a.datasetPath = datasetPath
         a.prompt = prompt
-        if url == nil && prompt == nil && datasetPath == nil {
+        if url == nil && prompt == nil && datasetPath == nil && dataset == "openqa" {
             a.prompt = "Explain in one paragraph how a load generator measures time to first token."
         }
         a.minPromptLength = minPromptLength
         a.maxPromptLength = maxPromptLength
+        a.prefixLength = prefixLength
+        a.tokenizerPath = tokenizerPath
+        a.tokenizerKind = tokenizerKind
         a.maxTokens = maxTokens
         a.minTokens = minTokens
         a.temperature = temperature
@@ -186,6 +198,10 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("stall-at-ms"), help: "Pause every response this long after start, ms (with --stall-ms).")
     var stallAtMs: Double = 0
     @Option(name: .customLong("stall-ms"), help: "Length of the pause, ms.") var stallMs: Double = 0
+    @Option(name: .customLong("tokenizer-path"), help: "Count prompt tokens with this tokenizer (default: characters / 4).")
+    var tokenizerPath: String?
+    @Option(name: .customLong("tokenizer-kind"), help: "huggingface (default), tiktoken:cl100k_base or tiktoken:o200k_base.")
+    var tokenizerKind: String?
 
     func validate() throws {
         for (name, v) in [("--ttft-ms", ttftMs), ("--itl-ms", itlMs), ("--stall-at-ms", stallAtMs), ("--stall-ms", stallMs)] {
@@ -205,6 +221,7 @@ struct ServeCommand: ParsableCommand {
         config.noUsage = noUsage
         config.stallAtMillis = stallAtMs
         config.stallMillis = stallMs
+        if let tokenizerPath { config.tokenizer = try Tokenizer.load(path: tokenizerPath, kind: tokenizerKind) }
         _ = raiseOpenFilesLimit()
         let server = MockServer(configuration: config)
         let bound = try server.start()

@@ -83,6 +83,13 @@ public struct RunArguments: Sendable, Codable, Equatable {
     /// How `request` and `response_messages` are stored (`--db-format`): `json` (the body as sent, a JSON
     /// array of event data strings) or `pickle` (base64 of Python pickles, as evalscope's analysis script reads).
     public var dbFormat: String = "json"
+    /// Tokenizer (`--tokenizer-path`): a model directory with `tokenizer.json`, the file itself, or a
+    /// `.tiktoken` rank file. Enables `random`, token-counting length filters and the token-count fallback.
+    public var tokenizerPath: String?
+    /// `huggingface` (default) or `tiktoken:cl100k_base` / `tiktoken:o200k_base` (`--tokenizer-kind`).
+    public var tokenizerKind: String?
+    /// `random` only: tokens of one shared random prefix put before every prompt (`--prefix-length`).
+    public var prefixLength: Int = 0
 
     public init() {}
 
@@ -112,6 +119,9 @@ public struct RunArguments: Sendable, Codable, Equatable {
         case datasetOffset = "dataset_offset"
         case datasetArgs = "dataset_args"
         case dbFormat = "db_format"
+        case tokenizerPath = "tokenizer_path"
+        case tokenizerKind = "tokenizer_kind"
+        case prefixLength = "prefix_length"
     }
 
     /// A copy safe to write to disk or print: the API key and Authorization-like headers masked.

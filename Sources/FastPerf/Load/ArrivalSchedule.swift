@@ -86,6 +86,16 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     public init(seed: UInt64) { state = seed }
 
+    /// The generator of item `stream` of a run seeded with `seed`: separate streams give independent draws.
+    public init(seed: UInt64, stream: UInt64) {
+        self.init(seed: seed &* 0x9E37_79B9_7F4A_7C15 ^ (stream &+ 1) &* 0xBF58_476D_1CE4_E5B9)
+    }
+
+    /// A uniform integer in `0..<n` (n ≥ 1), by rejection so it has no modulo bias.
+    public mutating func below(_ n: Int) -> Int {
+        Int(next(upperBound: UInt64(n)))
+    }
+
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

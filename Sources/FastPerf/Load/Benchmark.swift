@@ -119,6 +119,9 @@ public enum Benchmark {
         if !["json", "pickle"].contains(a.dbFormat) { throw FastPerfError("--db-format must be json or pickle (got \(a.dbFormat))") }
         if a.datasetOffset < 0 { throw FastPerfError("--dataset-offset must not be negative (got \(a.datasetOffset))") }
         if a.threads < 0 { throw FastPerfError("--threads must be at least 1 (got \(a.threads))") }
+        if a.prefixLength < 0 { throw FastPerfError("--prefix-length must not be negative (got \(a.prefixLength))") }
+        if a.tokenizerKind != nil && a.tokenizerPath == nil { throw FastPerfError("--tokenizer-kind needs --tokenizer-path") }
+        _ = try Tokenizer.forRun(a)  // a bad tokenizer is an error before anything runs
     }
 
     static func parseURL(_ url: String, defaultPath: String, log: (String) -> Void) throws -> Target {
@@ -153,8 +156,11 @@ public enum Benchmark {
         var args = arguments
         try validate(args)
         let plugin = try PluginRegistry.api(named: args.api)
+        let buildStart = Date()
         let items = try PluginCall.items(args)
         if items.isEmpty { throw FastPerfError("the dataset yielded no prompts") }
+        let buildSeconds = Date().timeIntervalSince(buildStart)
+        let tokenizer = try Tokenizer.forRun(args)
 
         // The embedded mock server when no URL is given.
         var server: MockServer?
@@ -165,15 +171,20 @@ public enum Benchmark {
             config.ttftMillis = 10
             config.itlMillis = 1
             config.outputTokens = min(args.maxTokens ?? 32, 32)
+            config.tokenizer = tokenizer
             let s = MockServer(configuration: config)
             let port = try s.start()
             server = s
             args.url = "http://127.0.0.1:\(port)\(plugin.defaultPath)"
             log("No --url given: benchmarking the embedded mock server at \(args.url!) (TTFT 10 ms, ITL 1 ms, \(config.outputTokens!) tokens per reply)")
         }
+        let speedBenchmark = args.prompt == nil && SpeedBenchmarkDataset.isSpeedBenchmark(args.dataset)
+        if speedBenchmark { SpeedBenchmarkDataset.adjust(&args, itemCount: items.count, log: log) }
         let target = try parseURL(args.url!, defaultPath: plugin.defaultPath, log: log)
         let address = try SocketAddress.resolve(host: target.host, port: target.port)
         try address.probeConnect(timeoutSeconds: min(args.connectTimeout ?? 10, 30))
+        log(String(format: "Dataset %@: %d items built in %.2f s", args.prompt == nil ? args.dataset : "prompt", items.count,
+                   buildSeconds))
 
         // Render every request once (the largest point's count; smaller points use a prefix).
         let maxNumber = args.number.max()!
@@ -191,6 +202,10 @@ public enum Benchmark {
             distinctRendered.append(encoder.encode(target: target.target, extraHeaders: r.headers, body: r.body))
         }
         let requests = (0..<maxNumber).map { distinctRequests[$0 % distinctRequests.count] }
+        // The token-count fallback needs each request's prompt (writer thread; only with --tokenizer-path).
+        let tokenCounter = tokenizer.map { t in
+            TokenCounter(tokenizer: t, items: (0..<maxNumber).map { distinct[$0 % distinct.count] })
+        }
         var rendered = (0..<maxNumber).map { distinctRendered[$0 % distinctRendered.count] }
         let arena = RequestArena(rendered)
         rendered = []
@@ -245,12 +260,13 @@ public enum Benchmark {
                 w.number = min(warmup, maxNumber)
                 tee("Warm-up: \(w.number) requests (not measured, not stored)")
                 _ = try runPoint(spec: w, directory: nil, arguments: args, argsJSON: argsJSON, address: address,
-                                 arena: arena, requests: requests, plugin: plugin, log: tee)
+                                 arena: arena, requests: requests, plugin: plugin, tokenCounter: nil, log: tee)
                 if StopSignal.received > 0 { break }
             }
             let point = try runPoint(spec: spec, directory: dir.path, arguments: args,
                                      argsJSON: argsJSON, address: address, arena: arena, requests: requests,
-                                     plugin: plugin, log: tee)
+                                     plugin: plugin, tokenCounter: tokenCounter,
+                                     log: tee)
             points.append(point)
             if StopSignal.received > 0 {
                 tee("Stopped by a signal after \(point.rows) of \(number) requests; later points skipped")
@@ -258,6 +274,7 @@ public enum Benchmark {
             let sm = point.summary
             tee(String(format: "Point %d done: %d/%d ok, %.2f req/s, %.1f output tok/s", i + 1, sm.successRequests,
                        sm.totalRequests, sm.requestThroughput, sm.outputThroughput))
+            if speedBenchmark { tee(try SpeedBenchmarkDataset.writeReport(directory: dir.path)) }
         }
         let text = summaryText(points: points, url: target.url)
         try Data(text.utf8).write(to: runDir.appendingPathComponent("performance_summary.txt"))
@@ -311,7 +328,7 @@ public enum Benchmark {
     /// Runs one point. With `directory` nil it is a warm-up: records are judged by nobody and stored nowhere.
     private static func runPoint(spec: PointSpec, directory: String?, arguments args: RunArguments,
                                  argsJSON: String, address: SocketAddress, arena: RequestArena,
-                                 requests: [APIRequest], plugin: any APIPlugin,
+                                 requests: [APIRequest], plugin: any APIPlugin, tokenCounter: TokenCounter?,
                                  log: @escaping @Sendable (String) -> Void) throws -> BenchmarkPoint {
         let number = spec.number
         let parallel = spec.parallel
@@ -322,15 +339,17 @@ public enum Benchmark {
         let rings = (0..<loops).map { _ in SPSCRing<RequestRecord>(capacity: 8192) }
         let monoAnchor = MonotonicClock.nowNanos()
         let wallAnchor = Date().timeIntervalSince1970
-        let writerPlan = WriterPlan(rings: rings, requests: requests, plugin: plugin, expected: number, loops: loops,
+        var writerPlan = WriterPlan(rings: rings, requests: requests, plugin: plugin, expected: number, loops: loops,
                                     databasePath: directory.map { $0 + "/benchmark_data.db" }, argumentsJSON: argsJSON,
                                     startedAt: ISO8601DateFormatter().string(from: Date()),
                                     wallClockAnchor: wallAnchor, monotonicAnchorNanos: monoAnchor,
                                     commitInterval: args.dbCommitInterval, storePayloads: args.dbStore == "full",
                                     progress: progress, pickle: args.dbFormat == "pickle")
+        writerPlan.tokenCounter = tokenCounter
+        let plan = writerPlan
         let writerResult = Mutex<WriterOutcome?>(nil)
         let writer = try OSThread(name: "fastperf-writer") {
-            let out = ResultPipeline.run(writerPlan)
+            let out = ResultPipeline.run(plan)
             writerResult.withLock { $0 = out }
         }
         func nanos(_ s: Double?) -> UInt64 { s.map { UInt64($0 * 1e9) } ?? 0 }

@@ -23,6 +23,8 @@ struct WriterPlan: Sendable {
     let progress: RunProgress
     /// `--db-format pickle`: payload columns as base64 pickles (`PickledColumns`) instead of JSON text.
     var pickle = false
+    /// Counts tokens of successes without usage (`--tokenizer-path`); nil leaves them NULL.
+    var tokenCounter: TokenCounter? = nil
 }
 
 /// What the writer thread hands back after its last commit.
@@ -114,7 +116,11 @@ enum ResultPipeline {
                                into accumulator: inout MetricsAccumulator) throws {
         let request = plan.requests[record.requestIndex]
         let parsed = PluginCall.parse(plan.plugin, record: record, request: request)
-        let result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
+        var result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
+        if let counter = plan.tokenCounter, result.success, result.promptTokens == nil || result.completionTokens == nil {
+            result.applyCountedTokens(prompt: counter.promptTokens(requestIndex: record.requestIndex),
+                                      completion: counter.completionTokens(parsed.generatedText))
+        }
         accumulator.add(result)
         try store.add(row(record: record, request: request, result: result, plan: plan), nowNanos: MonotonicClock.nowNanos())
     }
@@ -151,7 +157,7 @@ enum ResultPipeline {
             .integer(Int64(record.connectionID)),
             .integer(Int64(record.loopID)),
             .text(RowEncoding.secondsArray(record.events.lazy.map { $0.timestampNanos &- start })),
-            .integer(0),
+            .integer(result.tokensCounted ? 1 : 0),
         ]
     }
 }

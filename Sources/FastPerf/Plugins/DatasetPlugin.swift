@@ -109,34 +109,34 @@ enum DatasetFiles {
         return out
     }
 
-    /// Prompt length in characters (Swift `String.count`) as evalscope's `check_prompt_length` without a
-    /// tokenizer: the prompt itself, or the sum of the messages' contents; nil for bodies (never filtered).
-    static func promptLength(_ item: DatasetItem) -> Int? {
-        switch item.base {
-        case .prompt(let s): return s.count
-        case .messages(let ms): return ms.reduce(0) { $0 + $1.content.count }
-        case .body, .withMaxTokens: return nil
-        }
+    /// Prompt length as evalscope's `check_prompt_length`: tokens when a tokenizer is given
+    /// (`--tokenizer-path`; no chat template), characters (Swift `String.count`) otherwise; the prompt
+    /// itself or the sum over the messages' contents; nil for bodies (never filtered).
+    static func promptLength(_ item: DatasetItem, tokenizer: Tokenizer? = nil) -> Int? {
+        item.promptTexts?.reduce(0) { $0 + (tokenizer?.count($1) ?? $1.count) }
     }
 
-    /// Whether `item` passes `--min-prompt-length ≤ length ≤ --max-prompt-length` (characters).
-    static func passesLengthFilter(_ item: DatasetItem, _ arguments: RunArguments) -> Bool {
-        guard let n = promptLength(item) else { return true }
+    /// Whether `item` passes `--min-prompt-length ≤ length ≤ --max-prompt-length` (see `promptLength`).
+    static func passesLengthFilter(_ item: DatasetItem, _ arguments: RunArguments, tokenizer: Tokenizer? = nil) -> Bool {
+        guard let n = promptLength(item, tokenizer: tokenizer) else { return true }
         return arguments.minPromptLength <= n && n <= arguments.maxPromptLength
     }
 
-    /// `items` after the length filter, rotated by `--dataset-offset` (see `rotated`).
-    /// - Throws: `FastPerfError` when nothing is left (naming the file and the bounds).
+    /// `items` after the length filter (in tokens with `--tokenizer-path`, else characters), rotated by
+    /// `--dataset-offset` (see `rotated`).
+    /// - Throws: `FastPerfError` when nothing is left (naming the file and the bounds), or when the
+    ///   tokenizer cannot be loaded.
     static func filtered(_ items: [DatasetItem], _ arguments: RunArguments, dataset: String, path: String) throws
         -> [DatasetItem]
     {
         guard !items.isEmpty else { throw FastPerfError("\(dataset): no items in dataset file \(path)") }
-        let kept = items.filter { passesLengthFilter($0, arguments) }
+        let tokenizer = try Tokenizer.forRun(arguments)
+        let kept = items.filter { passesLengthFilter($0, arguments, tokenizer: tokenizer) }
         guard !kept.isEmpty else {
             throw FastPerfError(
                 "\(dataset): no items left in \(path) after the length filter (\(items.count) read; "
                     + "--min-prompt-length \(arguments.minPromptLength), --max-prompt-length "
-                    + "\(arguments.maxPromptLength) characters)")
+                    + "\(arguments.maxPromptLength) \(tokenizer == nil ? "characters" : "tokens"))")
         }
         return rotated(kept, by: arguments.datasetOffset)
     }

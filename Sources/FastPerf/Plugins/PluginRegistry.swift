@@ -24,6 +24,9 @@ public enum PluginRegistry {
         LongAlpacaDataset.name: { try LongAlpacaDataset(arguments: $0) },
         ShareGPTDataset.name: { try ShareGPTDataset(arguments: $0) },
         CustomDataset.name: { try CustomDataset(arguments: $0) },
+        RandomDataset.name: { try RandomDataset(arguments: $0) },
+        SpeedBenchmarkDataset.name: { try SpeedBenchmarkDataset(arguments: $0) },
+        SpeedBenchmarkDataset.longName: { try SpeedBenchmarkDataset(arguments: $0) },
     ])
 
     /// Registers (or replaces) the API plugin `name`.

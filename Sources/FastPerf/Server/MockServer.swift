@@ -18,6 +18,10 @@ public struct MockServerConfiguration: Sendable {
     /// `--stall-ms`): anything due inside the pause is sent when it ends (a GC pause or a stuck scheduler).
     public var stallAtMillis: Double = 0
     public var stallMillis: Double = 0
+    /// Count `usage.prompt_tokens` with this tokenizer (`--tokenizer-path`): the prompt, or the sum over
+    /// the messages' contents, no chat template. Without one, prompt tokens are characters / 4. (This is
+    /// the server side: a real server tokenizes too; the client never tokenizes on its loops.)
+    public var tokenizer: Tokenizer?
 
     public init() {}
 }
@@ -242,8 +246,12 @@ final class MockExchange: ServerConnectionDelegate {
             return
         }
         let tokens = api.generates ? max(1, min(server.configuration.outputTokens ?? shape.maxTokens ?? 16, 1_000_000)) : 1
+        // With --tokenizer-path the prompt is counted as a real server would; else characters / 4.
+        let promptTokens = server.configuration.tokenizer.map { t in
+            TokenCounter.promptTexts(ofRequestBody: object).reduce(0) { $0 + t.count($1) }
+        } ?? max(1, shape.promptChars / 4)
         var plan = StreamPlan(id: "mock-\(UInt32.random(in: 0...UInt32.max))", api: api, tokens: tokens,
-                              promptTokens: max(1, shape.promptChars / 4), startNanos: MonotonicClock.nowNanos(),
+                              promptTokens: promptTokens, startNanos: MonotonicClock.nowNanos(),
                               keepAlive: request.keepAlive, model: (object["model"] as? String) ?? "mock-model",
                               streamed: shape.streamed)
         plan.items = shape.items
