@@ -98,6 +98,8 @@ struct PerfCommand: ParsableCommand {
     @Option(help: "Arrival process: poisson, constant or gamma.") var arrival: String = "poisson"
     @Option(help: "Gamma shape for --arrival gamma: 1 = Poisson, < 1 burstier, > 1 smoother.") var burstiness: Double = 1
     @Option(help: "Soft stop per point, s: no new requests after it; those in flight finish.") var duration: Double?
+    @Option(name: .customLong("trace-speed"), help: "workload_trace: divide the recorded arrival times by this (2 = twice as fast).")
+    var traceSpeed: Double = 1
     @Option(name: .customLong("warmup-num"), help: "Warm-up requests before each point (a count, or a fraction of --number); not measured, not stored.")
     var warmupNum: Double = 0
     @Option(name: .customLong("query-template"), help: "Request body template, JSON or @FILE: %m = model, %p = prompt; its fields win over flag values.")
@@ -163,6 +165,7 @@ struct PerfCommand: ParsableCommand {
         a.burstiness = burstiness
         a.duration = duration
         a.warmupNum = warmupNum
+        a.traceSpeed = traceSpeed
         if let t = threads, t < 1 { throw FastPerfError("--threads must be at least 1 (got \(t))") }
         a.queryTemplate = queryTemplate
         a.datasetOffset = datasetOffset

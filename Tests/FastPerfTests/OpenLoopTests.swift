@@ -98,6 +98,34 @@ struct OpenLoopTests {
         #expect(out.summaryJSON["Total Requests"] as? Int == 10)
     }
 
+    /// A trace is replayed at its recorded times (sorted, divided by --trace-speed), with its ids and lengths.
+    @Test func workloadTraceIsReplayedAtItsTimes() throws {
+        let (server, port) = try Self.server()
+        defer { server.stop() }
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID().uuidString).jsonl")
+        try """
+            {"timestamp": 0, "prompt": "first", "output_length": 3, "request_id": "a1"}
+            {"timestamp": 400, "messages": [{"role": "user", "content": "third"}], "request_id": "a3"}
+            {"timestamp": 200, "prompt": "second", "output_length": 5, "request_id": 2}
+            {"timestamp": 1000, "body": {"messages": [{"role": "user", "content": "fourth"}], "max_tokens": 2}}
+            """.write(to: trace, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: trace) }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", number: 1000)
+        args.prompt = nil
+        args.dataset = "workload_trace"
+        args.datasetPath = trace.path
+        args.traceSpeed = 2
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 4)
+        #expect(out.rows.map { $0.text("request_id") } == ["a1", "2", "a3", nil])
+        let t0 = out.rows[0].double("intended_start_time")!
+        let offsets = out.rows.map { (($0.double("intended_start_time")! - t0) * 1000).rounded() }
+        #expect(offsets == [0, 100, 200, 500])
+        #expect(out.rows.map { $0.int("completion_tokens") } == [3, 5, 20, 2])  // max_tokens 20 from the flags
+        #expect(out.report.points[0].directory.hasSuffix("trace_number_4"))
+        #expect(out.summaryJSON["Concurrency"] as? Int == -1)
+    }
+
     @Test func rateArgumentsAreChecked() {
         var a = BenchmarkHarness.arguments(url: "http://127.0.0.1:9/x")
         a.openLoop = true

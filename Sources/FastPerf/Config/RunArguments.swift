@@ -71,6 +71,8 @@ public struct RunArguments: Sendable, Codable, Equatable {
     /// Warm-up requests before each point (`--warmup-num`): ≥ 1 a count, in (0, 1) a fraction of
     /// `--number`; excluded from statistics and from the database.
     public var warmupNum: Double = 0
+    /// `workload_trace`: divide the recorded arrival offsets by this (`--trace-speed`; 2 = twice as fast).
+    public var traceSpeed: Double = 1
     /// Loop threads (`--threads`); 0 = one per core. Never more than the point's `--parallel`.
     public var threads: Int = 0
     /// Request body template (`--query-template`, JSON text or `@file`): `%m` → model, `%p` → prompt; its
@@ -115,6 +117,7 @@ public struct RunArguments: Sendable, Codable, Equatable {
         case threads, rate, arrival, burstiness, duration
         case openLoop = "open_loop"
         case warmupNum = "warmup_num"
+        case traceSpeed = "trace_speed"
         case queryTemplate = "query_template"
         case datasetOffset = "dataset_offset"
         case datasetArgs = "dataset_args"

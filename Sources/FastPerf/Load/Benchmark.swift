@@ -52,12 +52,17 @@ public enum Benchmark {
         var rate: Double?
         /// `parallel_P_number_N` or, for open loop, `rate_R_number_N` (R as Python prints a float).
         var folder: String
+        /// Replays the `workload_trace` dataset's arrival times (open loop).
+        var trace = false
         /// evalscope's `Concurrency` value: `parallel`, or −1 in open loop.
-        var concurrencyLabel: Int { rate != nil && parallel == 0 ? -1 : parallel }
+        var concurrencyLabel: Int { (rate != nil || trace) && parallel == 0 ? -1 : parallel }
     }
 
     /// The sweep points of a run, in order.
     static func points(_ a: RunArguments) -> [PointSpec] {
+        if isTrace(a) {
+            return [PointSpec(parallel: 0, number: a.number.first ?? 1000, rate: nil, folder: "trace_number_\(a.number.first ?? 1000)", trace: true)]
+        }
         if a.openLoop {
             return zip(a.rate, a.number).map { r, n in
                 PointSpec(parallel: 0, number: n, rate: r, folder: "rate_\(r)_number_\(n)")
@@ -67,6 +72,9 @@ public enum Benchmark {
             PointSpec(parallel: p, number: n, rate: a.rate.first, folder: "parallel_\(p)_number_\(n)")
         }
     }
+
+    /// The run replays a `workload_trace` (its own arrival times; open loop, `--rate` not used).
+    static func isTrace(_ a: RunArguments) -> Bool { a.prompt == nil && a.dataset == WorkloadTraceDataset.name }
 
     /// The longest timeout accepted, s (about 11.6 days); longer values are a way of saying "none" that
     /// would overflow the ns clock arithmetic.
@@ -79,13 +87,17 @@ public enum Benchmark {
             if a.openLoop && a.rate.count != a.number.count {
                 throw FastPerfError("--rate and --number need the same number of values with --open-loop (got \(a.rate.count) and \(a.number.count))")
             }
-        } else if a.openLoop {
+        } else if a.openLoop && !isTrace(a) {
             throw FastPerfError("--open-loop needs --rate R (requests/s)")
+        }
+        if !(a.traceSpeed > 0 && a.traceSpeed.isFinite) { throw FastPerfError("--trace-speed must be a positive number (got \(a.traceSpeed))") }
+        if isTrace(a) && (a.number.count > 1 || !a.rate.isEmpty) {
+            throw FastPerfError("workload_trace replays its own arrival times: give one --number (a limit) and no --rate")
         }
         if !(a.burstiness > 0 && a.burstiness.isFinite) { throw FastPerfError("--burstiness must be a positive number (got \(a.burstiness))") }
         if let d = a.duration, !(d > 0 && d <= maxTimeoutSeconds) { throw FastPerfError("--duration must be a positive number of seconds (got \(d))") }
         if !(a.warmupNum >= 0 && a.warmupNum.isFinite) { throw FastPerfError("--warmup-num must be a count or a fraction (got \(a.warmupNum))") }
-        if a.parallel.count != a.number.count && !(a.openLoop) {
+        if a.parallel.count != a.number.count && !a.openLoop && !isTrace(a) {
             throw FastPerfError("--parallel and --number need the same number of values (got \(a.parallel.count) and \(a.number.count))")
         }
         if a.parallel.isEmpty { throw FastPerfError("--parallel needs at least one value") }
@@ -158,6 +170,10 @@ public enum Benchmark {
         let plugin = try PluginRegistry.api(named: args.api)
         let buildStart = Date()
         let items = try PluginCall.items(args)
+        if isTrace(args) {
+            // A trace is replayed once: --number can only shorten it.
+            args.number = [min(args.number.first ?? items.count, items.count)]
+        }
         if items.isEmpty { throw FastPerfError("the dataset yielded no prompts") }
         let buildSeconds = Date().timeIntervalSince(buildStart)
         let tokenizer = try Tokenizer.forRun(args)
@@ -346,6 +362,7 @@ public enum Benchmark {
                                     commitInterval: args.dbCommitInterval, storePayloads: args.dbStore == "full",
                                     progress: progress, pickle: args.dbFormat == "pickle")
         writerPlan.tokenCounter = tokenCounter
+        if spec.trace { writerPlan.requestIDs = try WorkloadTraceDataset.schedule(args, count: number).1 }
         let plan = writerPlan
         let writerResult = Mutex<WriterOutcome?>(nil)
         let writer = try OSThread(name: "fastperf-writer") {
@@ -358,10 +375,11 @@ public enum Benchmark {
         // The schedule's zero, a little ahead so every loop is running before the first arrival.
         let origin = MonotonicClock.nowNanos() + 20_000_000
         // Rate-driven points (open loop, or closed loop capped by --parallel) follow an arrival schedule.
-        let schedule = spec.rate.map { rate in
+        var schedule = spec.rate.map { rate in
             ArrivalSchedule(count: number, rate: rate, process: args.arrival, burstiness: args.burstiness,
                             seed: UInt64(truncatingIfNeeded: args.seed ?? 0))
         }
+        if spec.trace { schedule = try WorkloadTraceDataset.schedule(args, count: number).0 }
         for id in 0..<loops {
             var plan = LoopPlan(loopID: id, address: address, arena: arena,
                                 parallel: parallel / loops + (id < parallel % loops ? 1 : 0),
@@ -405,7 +423,12 @@ public enum Benchmark {
         let loopOuts = loopResults.withLock { $0 }
         if let e = loopOuts.compactMap(\.error).first { throw FastPerfError("event loop failed: \(e)") }
         if let e = out.error { throw FastPerfError("results could not be stored: \(e)") }
-        let summary = out.accumulator.summary(parallel: spec.concurrencyLabel, number: number, rate: spec.rate)
+        // A trace's rate is its own: requests over the span of its arrival times.
+        let traceRate = schedule.map { s in
+            Double(max(s.offsetsNanos.count - 1, 1)) / max(Double(s.offsetsNanos.last ?? 0) / 1e9, 1e-9)
+        }
+        let summary = out.accumulator.summary(parallel: spec.concurrencyLabel, number: number,
+                                              rate: spec.trace ? traceRate : spec.rate)
         if let directory {
             try summary.summaryJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_summary.json"))
             try summary.percentileJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_percentile.json"))
@@ -421,6 +444,7 @@ public enum Benchmark {
             writerCPUSeconds: out.cpuSeconds, wallSeconds: wallSeconds,
             loopLagP99Millis: lag.totalCount > 0 ? Double(lag.valueAtPercentile(99)) / 1e6 : 0,
             loopLagMaxMillis: lag.totalCount > 0 ? Double(lag.max) / 1e6 : 0,
+            loopLagSamples: Int(lag.totalCount),
             ringOverflows: progress.ringOverflows.load(ordering: .relaxed),
             peakInFlight: progress.peakInFlight.load(ordering: .relaxed),
             peakRSSBytes: ResourceUsage.peakRSSBytes(),

@@ -10,6 +10,8 @@ struct WriterPlan: Sendable {
     /// Records the loops will deliver (one per request sent).
     let expected: Int
     let loops: Int
+    /// Trace replay: each request's `request_id` by arena index (nil entries and nil = NULL).
+    var requestIDs: [String?]? = nil
     /// `benchmark_data.db` of the point; nil for a warm-up, whose records are dropped.
     let databasePath: String?
     let argumentsJSON: String
@@ -147,7 +149,7 @@ enum ResultPipeline {
             int(result.completionTokens),
             .null,
             real(result.tpotSeconds),
-            .null,
+            plan.requestIDs.flatMap { $0[record.requestIndex] }.map { .text($0) } ?? .null,
             .integer(result.isStream ? 1 : 0),
             .real(epoch(record.intendedStartNanos, plan)),
             record.httpStatus > 0 ? .integer(Int64(record.httpStatus)) : .null,

@@ -24,6 +24,7 @@ public enum PluginRegistry {
         LongAlpacaDataset.name: { try LongAlpacaDataset(arguments: $0) },
         ShareGPTDataset.name: { try ShareGPTDataset(arguments: $0) },
         CustomDataset.name: { try CustomDataset(arguments: $0) },
+        WorkloadTraceDataset.name: { try WorkloadTraceDataset(arguments: $0) },
         RandomDataset.name: { try RandomDataset(arguments: $0) },
         SpeedBenchmarkDataset.name: { try SpeedBenchmarkDataset(arguments: $0) },
         SpeedBenchmarkDataset.longName: { try SpeedBenchmarkDataset(arguments: $0) },
