@@ -42,14 +42,21 @@ struct CLITests {
         (["perf", "--parallel", "2", "2", "--number", "4", "4"], "twice"),
     ])
     func badInputFailsWithOneLine(_ args: [String], _ mention: String) throws {
-        let dir = Self.tempDir()
+        try Self.expectOneLineFailure(args, mentioning: mention)
+    }
+
+    /// Runs `fastperf ARGS --outputs-dir TMP` and checks it failed before the run: non-zero status, exactly one
+    /// stderr line that mentions `mention`, and nothing written to the outputs folder.
+    static func expectOneLineFailure(_ args: [String], mentioning mention: String,
+                                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let dir = tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try Self.fastperf(args + ["--outputs-dir", dir])
-        #expect(r.status != 0)
-        let lines = r.stderr.split(separator: "\n")
-        #expect(lines.count == 1, "stderr: \(r.stderr)")
-        #expect(r.stderr.contains(mention), "stderr: \(r.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: dir), "nothing is written for a run that never started")
+        let r = try fastperf(args + ["--outputs-dir", dir])
+        #expect(r.status != 0, sourceLocation: sourceLocation)
+        #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(mention), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(!FileManager.default.fileExists(atPath: dir), "nothing is written for a run that never started",
+                sourceLocation: sourceLocation)
     }
 
     @Test func outputsDirThatIsAFileFailsWithOneLine() throws {

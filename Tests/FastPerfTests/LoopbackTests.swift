@@ -7,12 +7,7 @@ import Testing
 struct LoopbackTests {
     /// DESIGN §3 against the mock server: TTFT 50 ms, ITL 10 ms, 20 tokens, 4 connections, 40 requests.
     @Test func mockServerTimingsAreMeasured() throws {
-        var config = MockServerConfiguration()
-        config.port = 0
-        config.ttftMillis = 50
-        config.itlMillis = 10
-        let server = MockServer(configuration: config)
-        let port = try server.start()
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 50, itlMillis: 10)
         defer { server.stop() }
         var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 4, number: 40)
         args.maxTokens = 20
@@ -34,12 +29,7 @@ struct LoopbackTests {
     /// Three loop threads share 7 connections (3 + 2 + 2) and claim the 90 requests from one counter: every
     /// request is one row, each loop's rows carry its loop id, and each loop keeps its own connections.
     @Test func severalLoopThreadsShareTheRequests() throws {
-        var config = MockServerConfiguration()
-        config.port = 0
-        config.ttftMillis = 2
-        config.itlMillis = 1
-        let server = MockServer(configuration: config)
-        let port = try server.start()
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 2, itlMillis: 1)
         defer { server.stop() }
         var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 7, number: 90)
         args.threads = 3
@@ -61,12 +51,7 @@ struct LoopbackTests {
     }
 
     @Test func nonStreamAgainstMockServer() throws {
-        var config = MockServerConfiguration()
-        config.port = 0
-        config.ttftMillis = 20
-        config.itlMillis = 1
-        let server = MockServer(configuration: config)
-        let port = try server.start()
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 20, itlMillis: 1)
         defer { server.stop() }
         var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/completions", parallel: 2, number: 6)
         args.stream = false
@@ -83,10 +68,7 @@ struct LoopbackTests {
     }
 
     @Test func sweepWritesOnePointFolderEach() throws {
-        var config = MockServerConfiguration()
-        config.port = 0
-        let server = MockServer(configuration: config)
-        let port = try server.start()
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 0, itlMillis: 0)
         defer { server.stop() }
         var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)", parallel: 1, number: 3)
         args.parallel = [1, 3]

@@ -7,13 +7,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct OpenLoopTests {
     static func server(_ configure: (inout MockServerConfiguration) -> Void = { _ in }) throws -> (MockServer, Int) {
-        var config = MockServerConfiguration()
-        config.port = 0
-        config.ttftMillis = 5
-        config.itlMillis = 1
-        configure(&config)
-        let s = MockServer(configuration: config)
-        return (s, try s.start())
+        try BenchmarkHarness.mockServer(ttftMillis: 5, itlMillis: 1, configure)
     }
 
     /// Every request leaves at its scheduled time: intended start times are the schedule's offsets from one

@@ -93,12 +93,6 @@ struct PluginFailureTests {
         (["perf", "--api", "anthropic", "--url", "http://127.0.0.1:9/v1/messages", "--prompt", "hi"], "cannot connect"),
     ])
     func badPluginFlagsFailWithOneLine(_ args: [String], _ mention: String) throws {
-        let dir = CLITests.tempDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try CLITests.fastperf(args + ["--outputs-dir", dir])
-        #expect(r.status != 0)
-        #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
-        #expect(r.stderr.contains(mention), "stderr: \(r.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: dir))
+        try CLITests.expectOneLineFailure(args, mentioning: mention)
     }
 }

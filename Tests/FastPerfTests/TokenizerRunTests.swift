@@ -70,11 +70,7 @@ struct TokenizerRunTests {
     @Test func randomRunAgainstMockReportsTheRequestedPromptTokens() throws {
         let args = Self.randomArguments(min: 50, max: 400, number: 24, prefix: 8)
         let tok = try TokenizerFixtures.deepSeek()
-        var config = MockServerConfiguration()
-        config.port = 0
-        config.tokenizer = tok
-        let server = MockServer(configuration: config)
-        let port = try server.start()
+        let (server, port) = try BenchmarkHarness.mockServer { $0.tokenizer = tok }
         defer { server.stop() }
         var run = args
         run.url = "http://127.0.0.1:\(port)/v1/completions"
@@ -178,13 +174,7 @@ struct TokenizerRunTests {
         (["perf", "--dataset", "random", "--tokenizer-path", TokenizerFixtures.deepSeekPath, "--min-prompt-length", "9", "--max-prompt-length", "3"], "--min-prompt-length"),
     ])
     func badTokenizerInputFailsWithOneLine(_ args: [String], _ mention: String) throws {
-        let dir = CLITests.tempDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try CLITests.fastperf(args + ["--outputs-dir", dir])
-        #expect(r.status != 0)
-        #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
-        #expect(r.stderr.contains(mention), "stderr: \(r.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: dir))
+        try CLITests.expectOneLineFailure(args, mentioning: mention)
     }
 
     @Test func tokenizeCommandCountsTokens() throws {

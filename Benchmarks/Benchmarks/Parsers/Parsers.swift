@@ -2,20 +2,6 @@
 import Benchmark
 @_spi(Benchmarks) import FastPerf
 
-/// A chat-completions stream like the nginx peer's (../shared/bench/make_sse.py): a role chunk, `tokens`
-/// one-token content chunks, a finish chunk, a usage chunk and [DONE].
-func sseBody(tokens: Int) -> [UInt8] {
-    let base = #""id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model""#
-    var s = "data: {\(base),\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"
-    for i in 0..<tokens {
-        s += "data: {\(base),\"choices\":[{\"index\":0,\"delta\":{\"content\":\" tok\(i)\"},\"finish_reason\":null}]}\n\n"
-    }
-    s += "data: {\(base),\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\n"
-    s += "data: {\(base),\"choices\":[],\"usage\":{\"prompt_tokens\":32,\"completion_tokens\":\(tokens),\"total_tokens\":\(32 + tokens)}}\n\n"
-    s += "data: [DONE]\n\n"
-    return Array(s.utf8)
-}
-
 func chunked(_ body: [UInt8], chunkSize: Int) -> [UInt8] {
     var out = Array("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
     var i = 0
@@ -28,10 +14,10 @@ func chunked(_ body: [UInt8], chunkSize: Int) -> [UInt8] {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    let body = sseBody(tokens: 64)  // 67 events
-    let events = 67
+    let body = benchmarkChatStream(tokens: 64)  // 68 events
+    let events = 68
     let config = Benchmark.Configuration(metrics: [.wallClock, .throughput, .mallocCountTotal, .instructions],
-                                         scalingFactor: .kilo, maxDuration: .seconds(3))
+                                         scalingFactor: .one, maxDuration: .seconds(3))
 
     // One iteration = one 64-token response; throughput ×67 = events/s, ×bytes = bytes/s.
     Benchmark("SSEParser 64-token stream, 16 KiB reads (\(body.count) B, \(events) events)", configuration: config) { b in

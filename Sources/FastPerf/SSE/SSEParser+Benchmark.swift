@@ -37,3 +37,18 @@ public final class SSEParsingWorkload {
         return events
     }
 }
+
+/// A chat-completions stream like the nginx benchmark peer's (`../shared/bench/make_sse.py`): a role chunk,
+/// `tokens` one-token content chunks, a finish chunk, a usage chunk and `[DONE]` (`tokens` + 4 events).
+@_spi(Benchmarks)
+public func benchmarkChatStream(tokens: Int) -> [UInt8] {
+    let base = #""id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model""#
+    var s = "data: {\(base),\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"
+    for i in 0..<tokens {
+        s += "data: {\(base),\"choices\":[{\"index\":0,\"delta\":{\"content\":\" tok\(i)\"},\"finish_reason\":null}]}\n\n"
+    }
+    s += "data: {\(base),\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\n"
+    s += "data: {\(base),\"choices\":[],\"usage\":{\"prompt_tokens\":32,\"completion_tokens\":\(tokens),\"total_tokens\":\(32 + tokens)}}\n\n"
+    s += "data: [DONE]\n\n"
+    return Array(s.utf8)
+}
