@@ -120,6 +120,35 @@ struct OpenLoopTests {
         #expect(out.summaryJSON["Concurrency"] as? Int == -1)
     }
 
+    /// A 1,000-line trace (Poisson arrivals at 500/s, recorded with ms precision) is sent at its offsets.
+    @Test func thousandLineTraceKeepsItsOffsets() throws {
+        let (server, port) = try Self.server()
+        defer { server.stop() }
+        let schedule = ArrivalSchedule(count: 1000, rate: 500, process: .poisson, seed: 21)
+        let offsets = schedule.offsetsNanos.map { (Double($0) / 1e6 * 1000).rounded() / 1000 }  // ms, µs precision
+        let lines = offsets.enumerated().map { k, t in #"{"timestamp": \#(t), "prompt": "trace \#(k)", "output_length": 2, "request_id": "r\#(k)"}"# }
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("trace1000-\(UUID().uuidString).jsonl")
+        try lines.joined(separator: "\n").write(to: trace, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: trace) }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", number: 1000)
+        args.prompt = nil
+        args.dataset = "workload_trace"
+        args.datasetPath = trace.path
+        args.dbStore = "metrics"
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 1000)
+        let rows = out.rows.sorted { $0.double("intended_start_time")! < $1.double("intended_start_time")! }
+        let t0 = rows[0].double("intended_start_time")!
+        var worst = 0.0
+        for (k, r) in rows.enumerated() {
+            #expect(r.text("request_id") == "r\(k)")
+            worst = max(worst, abs((r.double("intended_start_time")! - t0) * 1000 - offsets[k]))
+        }
+        #expect(worst < 0.01, "intended offsets within 10 µs of the trace (worst \(worst) ms)")
+        let lag = try #require(out.report.points[0].summary.openLoop?.sendLagP99Millis)
+        #expect(lag <= 2, "send lag p99 \(lag) ms")
+    }
+
     @Test func rateArgumentsAreChecked() {
         var a = BenchmarkHarness.arguments(url: "http://127.0.0.1:9/x")
         a.openLoop = true
