@@ -65,9 +65,9 @@ for store in ("full", "metrics"):
     s = json.load(open(f"{point}/benchmark_summary.json"))
     c, rss, _ = cpu(f"fastperf-{store}")
     ok = s["Success Requests"]
-    rows = sqlite3.connect(f"{point}/benchmark_data.db").execute("select count(*) from result").fetchone()[0]
-    if rows != n:
-        lost.append(f"--db-store {store}: {rows} rows for {n} requests")
+    stored = sqlite3.connect(f"{point}/benchmark_data.db").execute("select count(*) from result").fetchone()[0]
+    if stored != n:
+        lost.append(f"--db-store {store}: {stored} rows for {n} requests")
     rows.append((f"fastperf --db-store {store}", s["Req Throughput (req/s)"], ok, c / max(n, 1), rss))
 base_rps, base_cpu = rows[0][1], rows[0][3]
 print(f"{'client':28} {'req/s':>10} {'ok':>7} {'CPU µs/req':>11} {'peak RSS MiB':>13} {'req/s ÷ h2load':>15} {'CPU ÷ h2load':>13}")
