@@ -4,35 +4,65 @@ import Testing
 
 /// The fast chunk reader must agree with `JSONDecoder` whenever it answers.
 struct OpenAIChunkScannerTests {
-    /// A comparable rendering of everything `OpenAIPlugin` reads from a chunk.
-    static func describe(_ c: ChunkJSON?) -> String {
-        guard let c else { return "nil" }
-        var s = "usage=\(c.usage.map { "\($0.promptTokens as Any)/\($0.completionTokens as Any)" } ?? "none")"
-        s += " error=\(c.error?.summary ?? "none") message=\(c.message ?? "none")"
-        if let choices = c.choices {
-            for ch in choices {
-                s += " [i=\(ch.index as Any) f=\(ch.finishReason as Any) t=\(ch.text as Any)"
-                for (label, m) in [("d", ch.delta), ("m", ch.message)] {
-                    if let m { s += " \(label)={c=\(m.content as Any) rc=\(m.reasoningContent as Any) r=\(m.reasoning as Any) tc=\(m.toolCallCount)}" }
-                }
-                s += "]"
-            }
-        } else {
-            s += " choices=nil"
+    /// A comparable rendering of everything `OpenAIPlugin.parseStream` reads from a chunk's facts (texts as bytes).
+    static func describe(_ f: ChunkFacts, event: Span<UInt8>) -> String {
+        func text(_ r: TextRef?) -> String {
+            guard let r else { return "nil" }
+            var bytes: [UInt8] = []
+            f.append(r, from: event, to: &bytes)
+            return "\(bytes)"
+        }
+        var s = "usage=\(f.promptTokens as Any)/\(f.completionTokens as Any)"
+        for c in f.choices {
+            s += " [i=\(c.index as Any) f=\(c.finished) t=\(text(c.text)) c=\(text(c.content))"
+            s += " rc=\(text(c.reasoningContent)) r=\(text(c.reasoning)) tc=\(c.toolCallCount)]"
         }
         return s
     }
 
-    static func decoded(_ text: String) -> ChunkJSON? {
-        try? JSONDecoder().decode(ChunkJSON.self, from: Data(text.utf8))
+    /// The reference: `JSONDecoder`'s `ChunkJSON`, as facts; nil when it does not decode or is an error chunk
+    /// (the scan always leaves those to the decoder).
+    static func decodedFacts(_ bytes: [UInt8]) -> String? {
+        guard let chunk = try? JSONDecoder().decode(ChunkJSON.self, from: Data(bytes)),
+              chunk.error == nil, chunk.message == nil else { return nil }
+        var f = ChunkFacts()
+        f.load(chunk)
+        return describe(f, event: bytes.span)
+    }
+
+    /// The fast reading of `bytes`, or nil when it hands the chunk to the decoder. With `after`, that chunk is
+    /// scanned first in the same payload, so that `bytes` may resume from its checkpoint.
+    static func scanned(_ bytes: [UInt8], after previous: [UInt8]? = nil) -> String? {
+        let payload = (previous ?? []) + bytes
+        let span = payload.span
+        var template = OpenAIChunkScanner.Template()
+        var facts = ChunkFacts()
+        if let previous { _ = OpenAIChunkScanner.scan(span, 0..<previous.count, into: &facts, template: &template) }
+        let range = payload.count - bytes.count..<payload.count
+        guard OpenAIChunkScanner.scan(span, range, into: &facts, template: &template) else { return nil }
+        return describe(facts, event: span.extracting(range))
+    }
+
+    /// Whenever the fast path answers it agrees with the decoder, alone and after `previous`.
+    @discardableResult
+    static func check(_ bytes: [UInt8], after previous: [UInt8]? = nil, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+        let reference = decodedFacts(bytes)
+        var answered = false
+        for before in [nil, previous] {
+            if let fast = scanned(bytes, after: before) {
+                answered = true
+                #expect(fast == reference, "input: \(String(decoding: bytes, as: UTF8.self)) \(bytes)",
+                        sourceLocation: sourceLocation)
+            }
+        }
+        return answered
     }
 
     static func check(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let bytes = Array(text.utf8)
-        if let fast = OpenAIChunkScanner.scan(bytes[...]) {
-            #expect(describe(fast) == describe(decoded(text)), "input: \(text)", sourceLocation: sourceLocation)
-        }
+        check(Array(text.utf8), sourceLocation: sourceLocation)
     }
+
+    static func canScan(_ text: String) -> Bool { scanned(Array(text.utf8)) != nil }
 
     static let samples: [String] = [
         #"{"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}"#,
@@ -65,45 +95,84 @@ struct OpenAIChunkScannerTests {
         #"{"\u0063hoices":[{"index":0,"delta":{"content":"escaped key"}}]}"#,
         "[1,2,3]",
         "{}",
+        #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":0,"delta":{"content":"café 你好"},"finish_reason":null}]}"#,
+        #"{"id":"x","created":12,"usage":{"prompt_tokens":5,"completion_tokens":7},"choices":[{"index":0,"text":"t","delta":{"reasoning_content":"","reasoning":"r"},"finish_reason":"length"},{"index":1,"delta":{"content":"\u00e9"}}]}"#,
     ]
 
     @Test func agreesWithJSONDecoderOnSamples() {
         for s in Self.samples { Self.check(s) }
         // The common shapes are read by the fast path, not handed back.
-        #expect(OpenAIChunkScanner.scan(Array(Self.samples[0].utf8)[...]) != nil)
-        #expect(OpenAIChunkScanner.scan(Array(Self.samples[3].utf8)[...])?.choices?.first?.delta?.content == "a\"b\\c/d\né😊")
-        #expect(OpenAIChunkScanner.scan(Array(Self.samples[2].utf8)[...])?.usage?.completionTokens == 3)
-        #expect(OpenAIChunkScanner.scan(Array(Self.samples[17].utf8)[...]) == nil)  // error: decoder path
+        #expect(Self.canScan(Self.samples[0]))
+        #expect(Self.scanned(Array(Self.samples[3].utf8)) == Self.decodedFacts(Array(Self.samples[3].utf8)))
+        #expect(Self.scanned(Array(Self.samples[3].utf8))?.contains("\(Array("a\"b\\c/d\né😊".utf8))") == true)
+        #expect(Self.scanned(Array(Self.samples[2].utf8))?.hasPrefix("usage=Optional(12)/Optional(3)") == true)
+        #expect(!Self.canScan(Self.samples[17]))  // error: decoder path
+        // Every kept key is recognized (the packed-word comparison).
+        let keys: [(String, OpenAIChunkScanner.Key)] = [
+            ("choices", .choices), ("usage", .usage), ("error", .error), ("message", .message), ("index", .index),
+            ("finish_reason", .finishReason), ("text", .text), ("delta", .delta), ("content", .content),
+            ("reasoning_content", .reasoningContent), ("reasoning", .reasoning), ("tool_calls", .toolCalls),
+            ("prompt_tokens", .promptTokens), ("completion_tokens", .completionTokens), ("contenT", .other),
+            ("reasoning_contenu", .other), ("completion_tokenz", .other), ("id", .other), ("reasoninG", .other),
+        ]
+        for (name, key) in keys {
+            let bytes = Array(name.utf8)
+            #expect(OpenAIChunkScanner.key(bytes.span, 0..<bytes.count) == key, "\(name)")
+        }
+    }
+
+    /// Chunks that share their beginning: the second resumes at the first's checkpoint and still agrees.
+    @Test func resumesFromTheSharedBeginningOfAStream() {
+        let base = #"{"id":"c","object":"chat.completion.chunk","created":17,"model":"m","choices":[{"index":0,"delta":{"content":"A"}}]}"#
+        let next = #"{"id":"c","object":"chat.completion.chunk","created":17,"model":"m","choices":[{"index":0,"delta":{"content":"B\n"}}]}"#
+        let a = Array(base.utf8), b = Array(next.utf8)
+        #expect(Self.check(b, after: a))
+        #expect(Self.scanned(b, after: a) == Self.decodedFacts(b))
+        // A different number at the checkpoint's edge ("created":170) must not resume into the wrong state.
+        let longer = Array(next.replacingOccurrences(of: "17,", with: "170,").utf8)
+        #expect(Self.scanned(longer, after: a) == Self.decodedFacts(longer))
+        let broken = Array(next.replacingOccurrences(of: "17,", with: "1.,").utf8)
+        #expect(Self.scanned(broken, after: a) == nil)
     }
 
     @Test func agreesWithJSONDecoderOnEveryCaseEvent() throws {
         for name in ["case-01", "case-02", "case-04", "case-05", "case-06", "case-09", "case-10", "case-12", "case-15", "case-20", "case-21"] {
             let body = String(decoding: try CaseFixtures.load(name).body, as: UTF8.self)
+            var previous: [UInt8]?
             for block in body.components(separatedBy: "\n\n") {
                 let data = block.split(separator: "\n").filter { $0.hasPrefix("data:") }
                     .map { String($0.dropFirst(5)).trimmingCharacters(in: .whitespaces) }.joined(separator: "\n")
                 if data.isEmpty || data == "[DONE]" { continue }
-                Self.check(data)
+                let bytes = Array(data.utf8)
+                Self.check(bytes, after: previous)
                 if !data.contains("\"error\"") {
-                    #expect(OpenAIChunkScanner.scan(Array(data.utf8)[...]) != nil, "\(name): \(data)")
+                    #expect(Self.canScan(data), "\(name): \(data)")
                 }
+                previous = bytes
             }
         }
     }
 
-    /// Random single-byte mutations of real chunks: whenever the fast path answers, it agrees.
+    /// Random byte mutations of real chunks (also bytes that are not valid UTF-8): whenever the fast path answers,
+    /// alone or resuming after the unmutated chunk, it agrees. `FASTPERF_SCANNER_MUTATIONS` sets the count.
     @Test func agreesWithJSONDecoderOnMutations() {
         var rng = SystemRandomNumberGenerator()
-        let alphabet = Array(#"{}[]:,"\ 0123456789.-eEtrufalsn"#.utf8)
-        for _ in 0..<3000 {
-            var bytes = Array(Self.samples.randomElement(using: &rng)!.utf8)
-            let k = Int.random(in: 0..<bytes.count, using: &rng)
-            switch Int.random(in: 0..<3, using: &rng) {
-            case 0: bytes[k] = alphabet.randomElement(using: &rng)!
-            case 1: bytes.remove(at: k)
-            default: bytes.insert(alphabet.randomElement(using: &rng)!, at: k)
+        let alphabet = Array(#"{}[]:,"\ 0123456789.-eEtrufalsnu"#.utf8) + [0x0A, 0x01, 0x80, 0xA9, 0xC3, 0xED, 0xF0, 0xFF]
+        let count = ProcessInfo.processInfo.environment["FASTPERF_SCANNER_MUTATIONS"].flatMap(Int.init) ?? 3000
+        var answered = 0
+        for _ in 0..<count {
+            let original = Array(Self.samples.randomElement(using: &rng)!.utf8)
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...2, using: &rng) {
+                let k = Int.random(in: 0..<max(1, bytes.count), using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0 where !bytes.isEmpty: bytes[k] = alphabet.randomElement(using: &rng)!
+                case 1 where !bytes.isEmpty: bytes.remove(at: k)
+                default: bytes.insert(alphabet.randomElement(using: &rng)!, at: min(k, bytes.count))
+                }
             }
-            Self.check(String(decoding: bytes, as: UTF8.self))
+            if Self.check(bytes, after: original) { answered += 1 }
         }
+        #expect(answered > count / 10)  // the mutations exercise the fast path, not only the fallback
     }
 }

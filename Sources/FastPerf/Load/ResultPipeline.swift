@@ -139,7 +139,7 @@ enum ResultPipeline {
         return [
             !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.request(request.body)) : .utf8(request.body),
             .real(epoch(record.startNanos, plan)),
-            .text(RowEncoding.secondsArray(result.itlNanos)),
+            .utf8(RowEncoding.secondsArray(result.itlNanos)),
             .integer(result.success ? 1 : 0),
             !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.responseMessages(record)) : .utf8(RowEncoding.responseMessages(record)),
             .real(epoch(record.endNanos, plan)),
@@ -158,7 +158,7 @@ enum ResultPipeline {
             .text("http/1.1"),
             .integer(Int64(record.connectionID)),
             .integer(Int64(record.loopID)),
-            .text(RowEncoding.secondsArray(record.events.lazy.map { $0.timestampNanos &- start })),
+            .utf8(RowEncoding.secondsArray(record.events.lazy.map { $0.timestampNanos &- start })),
             .integer(result.tokensCounted ? 1 : 0),
         ]
     }

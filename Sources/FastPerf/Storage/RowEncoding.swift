@@ -59,10 +59,13 @@ enum RowEncoding {
     }
 
     /// A JSON array of durations given in ns, written as seconds with 9 decimals and no trailing zeros
-    /// (`[0.01,0.0305]`), without going through `Double` (exact, and far cheaper than float printing).
-    static func secondsArray<S: Sequence>(_ nanos: S) -> String where S.Element == UInt64 {
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        out.reserveCapacity(16 * nanos.underestimatedCount + 2)
+    /// (`[0.01,0.0305]`), without going through `Double` (exact, and far cheaper than float printing); UTF-8.
+    static func secondsArray<S: Sequence>(_ nanos: S) -> [UInt8] where S.Element == UInt64 {
+        // Up to 20 integer digits, a point and 9 decimals, and a comma per value.
+        let bound = 31 * nanos.underestimatedCount + 2
+        var out = [UInt8]()
+        out.reserveCapacity(bound)
+        out.append(UInt8(ascii: "["))
         var first = true
         for v in nanos {
             if !first { out.append(UInt8(ascii: ",")) }
@@ -70,7 +73,7 @@ enum RowEncoding {
             appendSeconds(v, to: &out)
         }
         out.append(UInt8(ascii: "]"))
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Appends `nanos` ns as decimal seconds (`1.5`, `0.000000001`, `2.0`).
@@ -82,12 +85,17 @@ enum RowEncoding {
         if frac == 0 { out.append(0x30); return }
         var digits = 9
         while frac % 10 == 0 { frac /= 10; digits -= 1 }
-        var buf: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0]
-        for k in stride(from: digits - 1, through: 0, by: -1) {
-            buf[k] = UInt8(0x30 + frac % 10)
-            frac /= 10
+        // The `digits` decimals, most significant first (leading zeros included), written in place.
+        let end = out.count + digits
+        out.append(contentsOf: repeatElement(0x30, count: digits))
+        out.withUnsafeMutableBufferPointer { buf in
+            var k = end - 1
+            while frac > 0 {
+                buf[k] = UInt8(0x30 + frac % 10)
+                frac /= 10
+                k -= 1
+            }
         }
-        out.append(contentsOf: buf[0..<digits])
     }
 
     private static func appendDecimal(_ v: UInt64, to out: inout [UInt8]) {

@@ -81,34 +81,56 @@ final class SQLiteStatement {
     deinit { sqlite3_finalize(stmt) }
 
     /// Binds `values` to parameters 1…n, steps once (an INSERT) and resets. Throws `SQLiteError`.
+    /// Text is bound in place (`SQLITE_STATIC`): each value's bytes stay borrowed until the step is done and the
+    /// bindings are cleared, so SQLite copies them once, into the record, instead of first into its own buffer.
     func run(_ values: [SQLValue]) throws {
         defer {
             sqlite3_reset(stmt)
             sqlite3_clear_bindings(stmt)
         }
-        for (i, value) in values.enumerated() {
-            let index = Int32(i + 1)
-            let rc: Int32
-            switch value {
-            case .null: rc = sqlite3_bind_null(stmt, index)
-            case .integer(let v): rc = sqlite3_bind_int64(stmt, index, v)
-            case .real(let v): rc = sqlite3_bind_double(stmt, index, v)
-            case .text(let s): rc = sqlite3_bind_text(stmt, index, s, -1, csqlite3_transient())
-            case .utf8(let bytes):
-                if bytes.isEmpty {
-                    rc = sqlite3_bind_text(stmt, index, "", 0, csqlite3_transient())
-                } else {
-                    rc = bytes.withUnsafeBytes { raw in
-                        sqlite3_bind_text(stmt, index, raw.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                          Int32(raw.count), csqlite3_transient())
-                    }
-                }
+        try bind(values, from: 0)
+    }
+
+    /// Binds `values[k...]` (each text inside the scope that keeps its bytes alive), then steps and clears the
+    /// bindings before those scopes end.
+    private func bind(_ values: [SQLValue], from k: Int) throws {
+        guard k < values.count else {
+            let rc = sqlite3_step(stmt)
+            sqlite3_reset(stmt)
+            sqlite3_clear_bindings(stmt)
+            if rc != SQLITE_DONE && rc != SQLITE_ROW {
+                throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db)))
             }
+            return
+        }
+        let index = Int32(k + 1)
+        func check(_ rc: Int32) throws {
             if rc != SQLITE_OK { throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db))) }
         }
-        let rc = sqlite3_step(stmt)
-        if rc != SQLITE_DONE && rc != SQLITE_ROW {
-            throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db)))
+        func bindText(_ bytes: UnsafeBufferPointer<UInt8>) throws {
+            if let base = bytes.baseAddress, bytes.count > 0 {
+                try check(base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    sqlite3_bind_text(stmt, index, $0, Int32(bytes.count), nil)  // nil: SQLITE_STATIC
+                })
+            } else {
+                try check(sqlite3_bind_text(stmt, index, "", 0, csqlite3_transient()))
+            }
+            try bind(values, from: k + 1)
+        }
+        switch values[k] {
+        case .null:
+            try check(sqlite3_bind_null(stmt, index))
+            try bind(values, from: k + 1)
+        case .integer(let v):
+            try check(sqlite3_bind_int64(stmt, index, v))
+            try bind(values, from: k + 1)
+        case .real(let v):
+            try check(sqlite3_bind_double(stmt, index, v))
+            try bind(values, from: k + 1)
+        case .text(var s):
+            try s.withUTF8 { try bindText($0) }
+        case .utf8(let bytes):
+            try bytes.withUnsafeBufferPointer { try bindText($0) }
         }
     }
 

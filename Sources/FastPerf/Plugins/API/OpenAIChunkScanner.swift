@@ -1,181 +1,305 @@
+/// Where the bytes of one string value of a chunk are: raw in the event's span (the value had no escapes), or
+/// unescaped in `ChunkFacts.side`. Offsets are relative to the span the chunk was read from.
+struct TextRef: Equatable {
+    var start: Int
+    var end: Int
+    /// The bytes are in `ChunkFacts.side`, not in the event span.
+    var inSide: Bool
+
+    /// The value is the empty string (an escape always yields at least one byte, so this is exact).
+    var isEmpty: Bool { start == end }
+}
+
+/// What `OpenAIPlugin` reads from one choice of a streamed chunk: the fields of `ChoiceJSON` it uses, with text
+/// located instead of copied. A field is nil when the key is absent, `null` or of another type (as `try?` decoding
+/// gives).
+struct ChoiceFacts: Equatable {
+    /// `index`, when it is an integer.
+    var index: Int?
+    /// `finish_reason` is a string.
+    var finished = false
+    /// `delta.content`.
+    var content: TextRef?
+    /// `delta.reasoning_content`.
+    var reasoningContent: TextRef?
+    /// `delta.reasoning`.
+    var reasoning: TextRef?
+    /// Entries in `delta.tool_calls` (0 when absent or not an array).
+    var toolCallCount = 0
+    /// `text` (completions API).
+    var text: TextRef?
+}
+
+/// What `OpenAIPlugin.parseStream` needs from one chunk, read either by `OpenAIChunkScanner` (no allocation: the
+/// buffers are reused from chunk to chunk) or converted from a `JSONDecoder`-decoded `ChunkJSON`.
+struct ChunkFacts {
+    /// `usage.prompt_tokens`.
+    var promptTokens: Int?
+    /// `usage.completion_tokens`.
+    var completionTokens: Int?
+    /// `choices`, in order (empty when absent or not an array of objects).
+    var choices: [ChoiceFacts] = []
+    /// Text bytes that are not raw in the event: unescaped strings, and every text of a decoded chunk.
+    var side: [UInt8] = []
+
+    /// Empties the facts, keeping the buffers' capacity.
+    mutating func reset() {
+        promptTokens = nil
+        completionTokens = nil
+        choices.removeAll(keepingCapacity: true)
+        side.removeAll(keepingCapacity: true)
+    }
+
+    /// Replaces the facts with those of `chunk` (the `JSONDecoder` path); its texts go to `side`.
+    mutating func load(_ chunk: ChunkJSON) {
+        reset()
+        promptTokens = chunk.usage?.promptTokens
+        completionTokens = chunk.usage?.completionTokens
+        func ref(_ s: String?) -> TextRef? {
+            guard let s else { return nil }
+            let start = side.count
+            side.append(contentsOf: s.utf8)
+            return TextRef(start: start, end: side.count, inSide: true)
+        }
+        for c in chunk.choices ?? [] {
+            choices.append(ChoiceFacts(index: c.index, finished: c.finishReason != nil, content: ref(c.delta?.content),
+                                       reasoningContent: ref(c.delta?.reasoningContent), reasoning: ref(c.delta?.reasoning),
+                                       toolCallCount: c.delta?.toolCallCount ?? 0, text: ref(c.text)))
+        }
+    }
+
+    /// Appends the bytes of `ref` (located in `span`, the event's bytes, or in `side`) to `out`.
+    func append(_ ref: TextRef, from span: Span<UInt8>, to out: inout [UInt8]) {
+        if ref.inSide {
+            out.append(contentsOf: side[ref.start..<ref.end])
+        } else {
+            var k = ref.start
+            while k < ref.end {
+                out.append(span[k])
+                k += 1
+            }
+        }
+    }
+}
+
 /// A single-pass reader for the common shape of an OpenAI streaming chunk (RFC 8259 syntax), used by
 /// `OpenAIPlugin` on the writer thread before falling back to `JSONDecoder`.
 ///
 /// Why: `JSONDecoder` costs several µs per chunk here, which makes the writer thread the slowest part of a run
-/// at tens of thousands of SSE events per second. This reader walks the bytes once, keeps only the fields the
-/// metrics need (`choices[].index/finish_reason/text/delta.{content,reasoning_content,reasoning,tool_calls}`
-/// and `usage.{prompt,completion}_tokens`) and skips everything else without building values.
+/// at tens of thousands of SSE events per second. This reader walks the bytes once on a `Span` (8 bytes at a
+/// time inside strings), keeps only the facts the metrics need (`ChunkFacts`:
+/// `choices[].index/finish_reason/text/delta.{content,reasoning_content,reasoning,tool_calls}` and
+/// `usage.{prompt,completion}_tokens`, text located rather than copied) and skips everything else without
+/// building values or allocating.
 ///
-/// It gives the same result as decoding `ChunkJSON` with `JSONDecoder`, or `nil` when it cannot be sure:
-/// malformed JSON, a top-level `error` or `message` (error text is formatted by the decoder path), numbers
-/// that are not plain integers where an integer is read, or duplicate keys of interest.
+/// It gives the same facts as decoding `ChunkJSON` with `JSONDecoder` (`ChunkFacts.load`), or fails when it cannot
+/// be sure: malformed JSON, a top-level `error` or `message` (error text is formatted by the decoder path),
+/// numbers that are not plain integers where an integer is read, duplicate keys of interest, a member name or a
+/// string it reads that is not valid UTF-8, or a string it reads that holds a lone surrogate escape.
 struct OpenAIChunkScanner {
-    private let bytes: ArraySlice<UInt8>
-    private var i: Int
+    private var i = 0
+    /// The last top-level position, between members, reached before any member the facts use (0: none).
+    private var checkpoint = 0
 
-    private init(_ bytes: ArraySlice<UInt8>) {
-        self.bytes = bytes
-        self.i = bytes.startIndex
+    /// The previous chunk of a stream that scanned well, and its checkpoint: a stream's chunks begin alike
+    /// (`{"id":…,"object":…,"created":…,"model":…,`), so a chunk whose bytes up to and including the checkpoint are
+    /// the template's resumes there. The scan's state at a checkpoint is only the position (no fact read yet, no
+    /// member of interest seen), and everything the scan decided before it depended on those bytes alone.
+    struct Template {
+        var range: Range<Int> = 0..<0
+        var checkpoint = 0
     }
 
-    /// The chunk in `bytes` (one SSE event's data, trimmed), or nil to let `JSONDecoder` decide.
-    static func scan(_ bytes: ArraySlice<UInt8>) -> ChunkJSON? {
-        var s = OpenAIChunkScanner(bytes)
-        guard let chunk = s.topLevel() else { return nil }
-        s.skipWhitespace()
-        return s.i == s.bytes.endIndex ? chunk : nil
+    /// Reads the chunk in `payload[range]` (one SSE event's data, trimmed) into `facts`; false to let `JSONDecoder`
+    /// decide (`facts` is then meaningless). Text offsets are relative to `payload[range]`. `template` carries the
+    /// shared beginning of a stream's chunks from one call to the next (start with `Template()`).
+    static func scan(_ payload: Span<UInt8>, _ range: Range<Int>, into facts: inout ChunkFacts,
+                     template: inout Template) -> Bool {
+        facts.reset()
+        let e = payload.extracting(range)
+        var s = OpenAIChunkScanner()
+        let cp = template.checkpoint
+        let resume = cp > 0 && e.count > cp && samePrefix(e, payload.extracting(template.range), cp + 1)
+        if resume { s.i = cp }
+        guard s.topLevel(e, &facts, resumed: resume) else { return false }
+        s.skipWhitespace(e)
+        guard s.i == e.count else { return false }
+        if !resume && s.checkpoint > 0 { template = Template(range: range, checkpoint: s.checkpoint) }
+        return true
     }
 
-    // MARK: structure
+    /// Whether the first `n` bytes of `a` and `b` (both at least that long) are equal, 8 at a time.
+    private static func samePrefix(_ a: Span<UInt8>, _ b: Span<UInt8>, _ n: Int) -> Bool {
+        var k = 0
+        while k + 8 <= n {
+            if word8(a, k) != word8(b, k) { return false }
+            k += 8
+        }
+        while k < n {
+            if a[k] != b[k] { return false }
+            k += 1
+        }
+        return true
+    }
 
-    private mutating func topLevel() -> ChunkJSON? {
-        var chunk = ChunkJSON()
+    /// Reads the chunks's top-level object into `facts`, from its `{`, or (`resumed`) from a checkpoint at `i`.
+    private mutating func topLevel(_ e: Span<UInt8>, _ f: inout ChunkFacts, resumed: Bool) -> Bool {
         var seen = KeySet()
-        guard enterObject() else { return nil }
-        var first = true
+        var first = false
+        if !resumed {
+            guard enterObject(e) else { return false }
+            first = true
+        }
         while true {
-            switch nextMember(&first) {
-            case .end: return chunk
-            case .failed: return nil
+            if !first && seen.isEmpty { checkpoint = i }
+            switch nextMember(e, &first) {
+            case .end: return true
+            case .failed: return false
             case .member(let key):
                 switch key {
                 case .choices:
-                    guard seen.insert(.choices) else { return nil }
-                    if peek() == UInt8(ascii: "[") {
-                        guard let list = choiceList() else { return nil }
-                        chunk.choices = list
+                    guard seen.insert(.choices) else { return false }
+                    if peek(e) == UInt8(ascii: "[") {
+                        guard choiceList(e, &f) else { return false }
                     } else {
-                        guard skipValue() else { return nil }
+                        guard skipValue(e) else { return false }
                     }
                 case .usage:
-                    guard seen.insert(.usage) else { return nil }
-                    if peek() == UInt8(ascii: "{") {
-                        guard let u = usage() else { return nil }
-                        chunk.usage = u
+                    guard seen.insert(.usage) else { return false }
+                    if peek(e) == UInt8(ascii: "{") {
+                        guard usage(e, &f) else { return false }
                     } else {
-                        guard skipValue() else { return nil }
+                        guard skipValue(e) else { return false }
                     }
                 case .error, .message:
-                    return nil  // the decoder path formats error text
+                    return false  // the decoder path formats error text
                 default:
-                    guard skipValue() else { return nil }
+                    guard skipValue(e) else { return false }
                 }
             }
         }
     }
 
-    /// `choices`: an array of objects; any other element makes `JSONDecoder` drop the whole array (nil here
-    /// too would need care, so the scan gives up instead).
-    private mutating func choiceList() -> [ChoiceJSON]? {
-        guard enterArray() else { return nil }
-        var list: [ChoiceJSON] = []
+    /// `choices`: an array of objects; any other element makes `JSONDecoder` drop the whole array (the scan gives
+    /// up instead).
+    private mutating func choiceList(_ e: Span<UInt8>, _ f: inout ChunkFacts) -> Bool {
+        guard enterArray(e) else { return false }
         var first = true
         while true {
-            switch nextElement(&first) {
-            case .end: return list
-            case .failed: return nil
+            switch nextElement(e, &first) {
+            case .end: return true
+            case .failed: return false
             case .element:
-                guard peek() == UInt8(ascii: "{"), let c = choice() else { return nil }
-                list.append(c)
+                guard peek(e) == UInt8(ascii: "{") else { return false }
+                var c = ChoiceFacts()
+                guard choice(e, &c, &f) else { return false }
+                f.choices.append(c)
             }
         }
     }
 
-    private mutating func choice() -> ChoiceJSON? {
-        var c = ChoiceJSON()
+    private mutating func choice(_ e: Span<UInt8>, _ c: inout ChoiceFacts, _ f: inout ChunkFacts) -> Bool {
         var seen = KeySet()
-        guard enterObject() else { return nil }
+        guard enterObject(e) else { return false }
         var first = true
         while true {
-            switch nextMember(&first) {
-            case .end: return c
-            case .failed: return nil
+            switch nextMember(e, &first) {
+            case .end: return true
+            case .failed: return false
             case .member(let key):
-                guard key == .other || seen.insert(key) else { return nil }
+                guard key == .other || seen.insert(key) else { return false }
                 let ok: Bool
                 switch key {
-                case .index: ok = readInt(into: &c.index)
-                case .finishReason: ok = readString(into: &c.finishReason)
-                case .text: ok = readString(into: &c.text)
+                case .index: ok = readInt(e, into: &c.index)
+                case .finishReason:
+                    var reason: TextRef?
+                    ok = readString(e, into: &reason, &f)
+                    c.finished = reason != nil
+                case .text: ok = readString(e, into: &c.text, &f)
                 case .delta, .message:
-                    if peek() == UInt8(ascii: "{") {
-                        guard let m = messageObject() else { return nil }
-                        if key == .delta { c.delta = m } else { c.message = m }
-                        ok = true
+                    // `message` is not used in a stream, but its syntax and duplicate keys are checked alike.
+                    if peek(e) == UInt8(ascii: "{") {
+                        var m = ChoiceFacts()
+                        ok = messageObject(e, &m, &f)
+                        if key == .delta {
+                            c.content = m.content
+                            c.reasoningContent = m.reasoningContent
+                            c.reasoning = m.reasoning
+                            c.toolCallCount = m.toolCallCount
+                        }
                     } else {
-                        ok = skipValue()
+                        ok = skipValue(e)
                     }
-                default: ok = skipValue()
+                default: ok = skipValue(e)
                 }
-                guard ok else { return nil }
+                guard ok else { return false }
             }
         }
     }
 
-    private mutating func messageObject() -> MessageJSON? {
-        var m = MessageJSON()
+    /// A `delta` or `message` object, into the message fields of `m`.
+    private mutating func messageObject(_ e: Span<UInt8>, _ m: inout ChoiceFacts, _ f: inout ChunkFacts) -> Bool {
         var seen = KeySet()
-        guard enterObject() else { return nil }
+        guard enterObject(e) else { return false }
         var first = true
         while true {
-            switch nextMember(&first) {
-            case .end: return m
-            case .failed: return nil
+            switch nextMember(e, &first) {
+            case .end: return true
+            case .failed: return false
             case .member(let key):
-                guard key == .other || seen.insert(key) else { return nil }
+                guard key == .other || seen.insert(key) else { return false }
                 let ok: Bool
                 switch key {
-                case .content: ok = readString(into: &m.content)
-                case .reasoningContent: ok = readString(into: &m.reasoningContent)
-                case .reasoning: ok = readString(into: &m.reasoning)
+                case .content: ok = readString(e, into: &m.content, &f)
+                case .reasoningContent: ok = readString(e, into: &m.reasoningContent, &f)
+                case .reasoning: ok = readString(e, into: &m.reasoning, &f)
                 case .toolCalls:
-                    if peek() == UInt8(ascii: "[") {
-                        guard let n = countElements() else { return nil }
+                    if peek(e) == UInt8(ascii: "[") {
+                        guard let n = countElements(e) else { return false }
                         m.toolCallCount = n
                         ok = true
                     } else {
-                        ok = skipValue()
+                        ok = skipValue(e)
                     }
-                default: ok = skipValue()
+                default: ok = skipValue(e)
                 }
-                guard ok else { return nil }
+                guard ok else { return false }
             }
         }
     }
 
-    private mutating func usage() -> UsageJSON? {
-        var u = UsageJSON()
+    private mutating func usage(_ e: Span<UInt8>, _ f: inout ChunkFacts) -> Bool {
         var seen = KeySet()
-        guard enterObject() else { return nil }
+        guard enterObject(e) else { return false }
         var first = true
         while true {
-            switch nextMember(&first) {
-            case .end: return u
-            case .failed: return nil
+            switch nextMember(e, &first) {
+            case .end: return true
+            case .failed: return false
             case .member(let key):
-                guard key == .other || seen.insert(key) else { return nil }
+                guard key == .other || seen.insert(key) else { return false }
                 let ok: Bool
                 switch key {
-                case .promptTokens: ok = readInt(into: &u.promptTokens)
-                case .completionTokens: ok = readInt(into: &u.completionTokens)
-                default: ok = skipValue()
+                case .promptTokens: ok = readInt(e, into: &f.promptTokens)
+                case .completionTokens: ok = readInt(e, into: &f.completionTokens)
+                default: ok = skipValue(e)
                 }
-                guard ok else { return nil }
+                guard ok else { return false }
             }
         }
     }
 
     /// Skips an array's elements and returns how many there were.
-    private mutating func countElements() -> Int? {
-        guard enterArray() else { return nil }
+    private mutating func countElements(_ e: Span<UInt8>) -> Int? {
+        guard enterArray(e) else { return nil }
         var n = 0
         var first = true
         while true {
-            switch nextElement(&first) {
+            switch nextElement(e, &first) {
             case .end: return n
             case .failed: return nil
             case .element:
-                guard skipValue() else { return nil }
+                guard skipValue(e) else { return nil }
                 n += 1
             }
         }
@@ -186,6 +310,7 @@ struct OpenAIChunkScanner {
     /// Keys already met in the current object (a bit per `Key`), to refuse duplicates without hashing.
     private struct KeySet {
         private var bits: UInt32 = 0
+        var isEmpty: Bool { bits == 0 }
         mutating func insert(_ k: Key) -> Bool {
             let bit = UInt32(1) << UInt32(k.rawValue)
             defer { bits |= bit }
@@ -194,62 +319,94 @@ struct OpenAIChunkScanner {
     }
 
     /// The member names this reader keeps; everything else is `.other`.
-    private enum Key: Int {
+    enum Key: Int {
         case choices, usage, error, message, index, finishReason, text, delta, content, reasoningContent, reasoning
         case toolCalls, promptTokens, completionTokens, other
     }
 
-    /// The spelling of each kept name, indexed by `Key.rawValue`.
-    private static let names: [[UInt8]] = [
-        "choices", "usage", "error", "message", "index", "finish_reason", "text", "delta", "content",
-        "reasoning_content", "reasoning", "tool_calls", "prompt_tokens", "completion_tokens", "",
-    ].map { Array($0.utf8) }
+    /// Up to 8 bytes of `e` from `start`, little-endian (byte `start` lowest).
+    @inline(__always)
+    static func word(_ e: Span<UInt8>, _ start: Int, _ n: Int) -> UInt64 {
+        if n == 8 { return word8(e, start) }
+        var v: UInt64 = 0
+        var k = n - 1
+        while k >= 0 {
+            v = v << 8 | UInt64(e[start + k])
+            k -= 1
+        }
+        return v
+    }
 
-    /// Which kept name `bytes[range]` is; candidates are picked by length and first byte, then compared.
-    private func key(_ range: Range<Int>) -> Key {
+    /// The 8 bytes of `e` from `start`, little-endian; the compiler merges them into one load.
+    @inline(__always)
+    static func word8(_ e: Span<UInt8>, _ start: Int) -> UInt64 {
+        UInt64(e[start]) | UInt64(e[start + 1]) << 8 | UInt64(e[start + 2]) << 16 | UInt64(e[start + 3]) << 24
+            | UInt64(e[start + 4]) << 32 | UInt64(e[start + 5]) << 40 | UInt64(e[start + 6]) << 48
+            | UInt64(e[start + 7]) << 56
+    }
+
+    /// Which kept name `e[range]` is (no escapes), compared as little-endian words: names of up to 16 bytes are
+    /// their first and last 8 bytes; the two 17-byte names add their middle byte.
+    static func key(_ e: Span<UInt8>, _ range: Range<Int>) -> Key {
         let n = range.count
-        guard n >= 4, n <= 17 else { return .other }
-        let c = bytes[range.lowerBound]
-        let candidate: Key
-        switch (n, c) {
-        case (7, UInt8(ascii: "c")): candidate = bytes[range.lowerBound + 2] == UInt8(ascii: "o") ? .choices : .content
-        case (5, UInt8(ascii: "u")): candidate = .usage
-        case (5, UInt8(ascii: "e")): candidate = .error
-        case (5, UInt8(ascii: "i")): candidate = .index
-        case (5, UInt8(ascii: "d")): candidate = .delta
-        case (7, UInt8(ascii: "m")): candidate = .message
-        case (13, UInt8(ascii: "f")): candidate = .finishReason
-        case (4, UInt8(ascii: "t")): candidate = .text
-        case (17, UInt8(ascii: "r")): candidate = .reasoningContent
-        case (9, UInt8(ascii: "r")): candidate = .reasoning
-        case (10, UInt8(ascii: "t")): candidate = .toolCalls
-        case (13, UInt8(ascii: "p")): candidate = .promptTokens
-        case (17, UInt8(ascii: "c")): candidate = .completionTokens
+        let s = range.lowerBound
+        switch n {
+        case 4: return word(e, s, 4) == 0x7478_6574 ? .text : .other
+        case 5:
+            switch word(e, s, 5) {
+            case 0x65_6761_7375: return .usage
+            case 0x72_6f72_7265: return .error
+            case 0x78_6564_6e69: return .index
+            case 0x61_746c_6564: return .delta
+            default: return .other
+            }
+        case 7:
+            switch word(e, s, 7) {
+            case 0x73_6563_696f_6863: return .choices
+            case 0x65_6761_7373_656d: return .message
+            case 0x74_6e65_746e_6f63: return .content
+            default: return .other
+            }
+        case 9, 10, 13:
+            let lo = word(e, s, 8)
+            let hi = word(e, s + n - 8, 8)
+            switch (lo, hi) {
+            case (0x6e69_6e6f_7361_6572, 0x676e_696e_6f73_6165): return .reasoning
+            case (0x6c61_635f_6c6f_6f74, 0x736c_6c61_635f_6c6f): return .toolCalls
+            case (0x725f_6873_696e_6966, 0x6e6f_7361_6572_5f68): return .finishReason
+            case (0x745f_7470_6d6f_7270, 0x736e_656b_6f74_5f74): return .promptTokens
+            default: return .other
+            }
+        case 17:
+            let lo = word(e, s, 8)
+            let hi = word(e, s + 9, 8)
+            let mid = e[s + 8]
+            switch (lo, mid, hi) {
+            case (0x6e69_6e6f_7361_6572, UInt8(ascii: "g"), 0x746e_6574_6e6f_635f): return .reasoningContent
+            case (0x6974_656c_706d_6f63, UInt8(ascii: "o"), 0x736e_656b_6f74_5f6e): return .completionTokens
+            default: return .other
+            }
         default: return .other
         }
-        let name = Self.names[candidate.rawValue]
-        var k = 0
-        while k < n {
-            if bytes[range.lowerBound + k] != name[k] { return .other }
-            k += 1
-        }
-        return candidate
     }
 
     // MARK: traversal
 
-    private func peek() -> UInt8? { i < bytes.endIndex ? bytes[i] : nil }
+    @inline(__always)
+    private func peek(_ e: Span<UInt8>) -> UInt8? { i < e.count ? e[i] : nil }
 
-    private mutating func skipWhitespace() {
-        while i < bytes.endIndex {
-            let b = bytes[i]
+    @inline(__always)
+    private mutating func skipWhitespace(_ e: Span<UInt8>) {
+        while i < e.count {
+            let b = e[i]
             if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { i += 1 } else { return }
         }
     }
 
-    private mutating func expect(_ c: UInt8) -> Bool {
-        skipWhitespace()
-        guard i < bytes.endIndex, bytes[i] == c else { return false }
+    @inline(__always)
+    private mutating func expect(_ e: Span<UInt8>, _ c: UInt8) -> Bool {
+        skipWhitespace(e)
+        guard i < e.count, e[i] == c else { return false }
         i += 1
         return true
     }
@@ -258,16 +415,16 @@ struct OpenAIChunkScanner {
     private enum ElementStep { case element, end, failed }
 
     /// Consumes `{`.
-    private mutating func enterObject() -> Bool { expect(UInt8(ascii: "{")) }
+    private mutating func enterObject(_ e: Span<UInt8>) -> Bool { expect(e, UInt8(ascii: "{")) }
     /// Consumes `[`.
-    private mutating func enterArray() -> Bool { expect(UInt8(ascii: "[")) }
+    private mutating func enterArray(_ e: Span<UInt8>) -> Bool { expect(e, UInt8(ascii: "[")) }
 
     /// Moves to the next member of the object being read: its key, positioned at the value (which the caller
     /// must consume), or the end (`}` consumed). A member name with escapes fails the scan (the decoder
     /// unescapes names; such chunks are rare).
-    private mutating func nextMember(_ first: inout Bool) -> MemberStep {
-        skipWhitespace()
-        guard let b = peek() else { return .failed }
+    private mutating func nextMember(_ e: Span<UInt8>, _ first: inout Bool) -> MemberStep {
+        skipWhitespace(e)
+        guard let b = peek(e) else { return .failed }
         if first {
             first = false
             if b == UInt8(ascii: "}") { i += 1; return .end }
@@ -275,18 +432,24 @@ struct OpenAIChunkScanner {
             i += 1
             if b == UInt8(ascii: "}") { return .end }
             guard b == UInt8(ascii: ",") else { return .failed }
-            skipWhitespace()
+            skipWhitespace(e)
         }
-        guard let (range, escaped) = stringRange(), !escaped else { return .failed }
-        guard expect(UInt8(ascii: ":")) else { return .failed }
-        skipWhitespace()
-        return .member(key(range))
+        guard peek(e) == UInt8(ascii: "\"") else { return .failed }
+        let start = i + 1
+        guard let escaped = skipString(e), !escaped else { return .failed }
+        let range = start..<(i - 1)
+        guard expect(e, UInt8(ascii: ":")) else { return .failed }
+        skipWhitespace(e)
+        let key = Self.key(e, range)
+        // The decoder refuses a member name that is not valid UTF-8 (the kept names are ASCII).
+        if key == .other && !Self.isValidUTF8(e.extracting(range)) { return .failed }
+        return .member(key)
     }
 
     /// Moves to the next element of the array being read (positioned at it), or the end (`]` consumed).
-    private mutating func nextElement(_ first: inout Bool) -> ElementStep {
-        skipWhitespace()
-        guard let b = peek() else { return .failed }
+    private mutating func nextElement(_ e: Span<UInt8>, _ first: inout Bool) -> ElementStep {
+        skipWhitespace(e)
+        guard let b = peek(e) else { return .failed }
         if first {
             first = false
             if b == UInt8(ascii: "]") { i += 1; return .end }
@@ -294,56 +457,47 @@ struct OpenAIChunkScanner {
             i += 1
             if b == UInt8(ascii: "]") { return .end }
             guard b == UInt8(ascii: ",") else { return .failed }
-            skipWhitespace()
+            skipWhitespace(e)
         }
         return .element
     }
 
-    /// At a `"`: the range of the string's raw bytes (quotes excluded) and whether it has escapes.
-    private mutating func stringRange() -> (Range<Int>, Bool)? {
-        guard peek() == UInt8(ascii: "\"") else { return nil }
+    /// At a `"`: moves past the closing quote, checking the escapes' syntax (`\" \\ \/ \b \f \n \r \t`, `\u` and 4
+    /// hex digits) and refusing control characters; returns whether the string had escapes, nil when invalid.
+    private mutating func skipString(_ e: Span<UInt8>) -> Bool? {
         i += 1
-        let start = i
         var escaped = false
-        let end = bytes.endIndex
-        // Most bytes are plain text: skip them on a Span (bounds-checked, no per-access slice overhead).
-        let local = bytes
-        let base = local.startIndex
-        var j = i - base
-        do {
-            let span = local.span
-            while j < span.count {
-                let c = span[j]
-                if c < 0x20 || c == 0x22 || c == 0x5C { break }
-                j += 1
+        let n = e.count
+        while true {
+            // Plain text, 8 bytes at a time: stop at the first `"`, `\` or control byte.
+            while i + 8 <= n {
+                let v = Self.word8(e, i)
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let quote = v ^ (ones &* 0x22)
+                let slash = v ^ (ones &* 0x5C)
+                let special = ((quote &- ones) & ~quote | (slash &- ones) & ~slash | (v &- ones &* 0x20) & ~v)
+                    & 0x8080_8080_8080_8080
+                if special != 0 {
+                    i += special.trailingZeroBitCount >> 3
+                    break
+                }
+                i += 8
             }
-        }
-        i = base + j
-        while i < end {
-            let b = bytes[i]
-            if b >= 0x20 && b != 0x22 && b != 0x5C {
-                i += 1
-                continue
-            }
+            guard i < n else { return nil }
+            let b = e[i]
             if b == UInt8(ascii: "\"") {
-                let r = start..<i
                 i += 1
-                return (r, escaped)
+                return escaped
             }
             if b == UInt8(ascii: "\\") {
-                // Validate the escape as the decoder does: \" \\ \/ \b \f \n \r \t or \u and 4 hex digits.
                 escaped = true
-                guard i + 1 < bytes.endIndex else { return nil }
-                switch bytes[i + 1] {
+                guard i + 1 < n else { return nil }
+                switch e[i + 1] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                      UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     i += 2
                 case UInt8(ascii: "u"):
-                    guard i + 6 <= bytes.endIndex else { return nil }
-                    for k in 2..<6 {
-                        let h = bytes[i + k]
-                        guard (h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66) else { return nil }
-                    }
+                    guard i + 6 <= n, Self.hex4(e, i + 2) != nil else { return nil }
                     i += 6
                 default:
                     return nil
@@ -353,166 +507,178 @@ struct OpenAIChunkScanner {
             if b < 0x20 { return nil }
             i += 1
         }
-        return nil
     }
 
-    /// Reads a string value into `out`, or nil for `null` or a value of another type (as `try?` decoding does).
-    private mutating func readString(into out: inout String?) -> Bool {
-        if peek() == UInt8(ascii: "\"") {
-            guard let (range, escaped) = stringRange() else { return false }
-            if escaped {
-                guard let s = Self.unescape(bytes[range]) else { return false }
-                out = s
-            } else {
-                out = String(decoding: bytes[range], as: UTF8.self)
-            }
-            return true
+    /// Reads a string value into `out` (raw, or unescaped into `f.side`); nil for `null` or a value of another
+    /// type (as `try?` decoding gives). Fails on invalid UTF-8 or a lone surrogate (the decoder's field would be
+    /// nil; the scan leaves that to it).
+    private mutating func readString(_ e: Span<UInt8>, into out: inout TextRef?, _ f: inout ChunkFacts) -> Bool {
+        guard peek(e) == UInt8(ascii: "\"") else {
+            out = nil
+            return skipValue(e)
         }
-        out = nil
-        return skipValue()
+        let start = i + 1
+        guard let escaped = skipString(e) else { return false }
+        let end = i - 1
+        if escaped {
+            let sideStart = f.side.count
+            guard Self.unescape(e, start..<end, into: &f.side),
+                  Self.isValidUTF8(f.side.span.extracting(sideStart..<f.side.count)) else { return false }
+            out = TextRef(start: sideStart, end: f.side.count, inSide: true)
+        } else {
+            guard Self.isValidUTF8(e.extracting(start..<end)) else { return false }
+            out = TextRef(start: start, end: end, inSide: false)
+        }
+        return true
+    }
+
+    /// Whether `bytes` is well-formed UTF-8 (ASCII checked 8 bytes at a time first).
+    static func isValidUTF8(_ bytes: Span<UInt8>) -> Bool {
+        var k = 0
+        while k + 8 <= bytes.count, word8(bytes, k) & 0x8080_8080_8080_8080 == 0 { k += 8 }
+        while k < bytes.count, bytes[k] < 0x80 { k += 1 }
+        if k == bytes.count { return true }
+        return (try? UTF8Span(validating: bytes)) != nil
     }
 
     /// Reads a plain integer (`-?[0-9]+`) into `out`; null or another type gives nil. A fraction or exponent
     /// makes the whole scan fail (the decoder's rules for those are left to the decoder).
-    private mutating func readInt(into out: inout Int?) -> Bool {
-        guard let b = peek() else { return false }
+    private mutating func readInt(_ e: Span<UInt8>, into out: inout Int?) -> Bool {
+        guard let b = peek(e) else { return false }
         guard b == UInt8(ascii: "-") || (b >= 0x30 && b <= 0x39) else {
             out = nil
-            return skipValue()
+            return skipValue(e)
         }
         var negative = false
         if b == UInt8(ascii: "-") { negative = true; i += 1 }
         var value = 0
-        var digits = 0
-        while i < bytes.endIndex, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+        let first = i
+        while i < e.count, e[i] >= 0x30, e[i] <= 0x39 {
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int(bytes[i] - 0x30))
+            let (a, o2) = m.addingReportingOverflow(Int(e[i] - 0x30))
             if o1 || o2 { return false }
             value = a
-            digits += 1
             i += 1
         }
+        let digits = i - first
         if digits == 0 { return false }
         // A leading zero ("07") is not a JSON integer; the decoder's handling of it is left to the decoder.
-        if digits > 1 && bytes[i - digits] == 0x30 { return false }
-        if let n = peek(), n == UInt8(ascii: ".") || n == UInt8(ascii: "e") || n == UInt8(ascii: "E") { return false }
+        if digits > 1 && e[first] == 0x30 { return false }
+        if let n = peek(e), n == UInt8(ascii: ".") || n == UInt8(ascii: "e") || n == UInt8(ascii: "E") { return false }
         out = negative ? -value : value
         return true
     }
 
     /// Skips one JSON value of any type, checking its syntax.
-    private mutating func skipValue() -> Bool {
-        skipWhitespace()
-        guard let b = peek() else { return false }
+    private mutating func skipValue(_ e: Span<UInt8>) -> Bool {
+        skipWhitespace(e)
+        guard let b = peek(e) else { return false }
         switch b {
         case UInt8(ascii: "\""):
-            return stringRange() != nil
+            return skipString(e) != nil
         case UInt8(ascii: "{"):
-            guard enterObject() else { return false }
+            guard enterObject(e) else { return false }
             var first = true
             while true {
-                switch nextMember(&first) {
+                switch nextMember(e, &first) {
                 case .end: return true
                 case .failed: return false
-                case .member: guard skipValue() else { return false }
+                case .member: guard skipValue(e) else { return false }
                 }
             }
         case UInt8(ascii: "["):
-            return countElements() != nil
-        case UInt8(ascii: "t"): return literal("true")
-        case UInt8(ascii: "f"): return literal("false")
-        case UInt8(ascii: "n"): return literal("null")
+            return countElements(e) != nil
+        case UInt8(ascii: "t"): return literal(e, 0x6575_7274, 4)      // "true"
+        case UInt8(ascii: "f"): return literal(e, 0x65_736c_6166, 5)   // "false"
+        case UInt8(ascii: "n"): return literal(e, 0x6c6c_756e, 4)      // "null"
         default:
-            return number()
+            return number(e)
         }
     }
 
-    private mutating func literal(_ word: StaticString) -> Bool {
-        let n = word.utf8CodeUnitCount
-        guard bytes.endIndex - i >= n else { return false }
-        var p = word.utf8Start
-        for k in 0..<n {
-            if bytes[i + k] != p.pointee { return false }
-            p += 1
-        }
+    /// Consumes the `n`-byte literal whose little-endian bytes are `packed`.
+    private mutating func literal(_ e: Span<UInt8>, _ packed: UInt64, _ n: Int) -> Bool {
+        guard e.count - i >= n, Self.word(e, i, n) == packed else { return false }
         i += n
         return true
     }
 
     /// Skips a number: `-? int frac? exp?` (RFC 8259 §6).
-    private mutating func number() -> Bool {
-        let start = i
-        if peek() == UInt8(ascii: "-") { i += 1 }
-        func digits(_ s: inout OpenAIChunkScanner) -> Int {
-            var n = 0
-            while s.i < s.bytes.endIndex, s.bytes[s.i] >= 0x30, s.bytes[s.i] <= 0x39 { s.i += 1; n += 1 }
-            return n
-        }
-        if digits(&self) == 0 { return false }
-        if peek() == UInt8(ascii: ".") {
+    private mutating func number(_ e: Span<UInt8>) -> Bool {
+        if peek(e) == UInt8(ascii: "-") { i += 1 }
+        if digits(e) == 0 { return false }
+        if peek(e) == UInt8(ascii: ".") {
             i += 1
-            if digits(&self) == 0 { return false }
+            if digits(e) == 0 { return false }
         }
-        if let e = peek(), e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
+        if let x = peek(e), x == UInt8(ascii: "e") || x == UInt8(ascii: "E") {
             i += 1
-            if let s = peek(), s == UInt8(ascii: "+") || s == UInt8(ascii: "-") { i += 1 }
-            if digits(&self) == 0 { return false }
+            if let s = peek(e), s == UInt8(ascii: "+") || s == UInt8(ascii: "-") { i += 1 }
+            if digits(e) == 0 { return false }
         }
-        return i > start
+        return true
     }
 
-    /// Decodes a string body with escapes (RFC 8259 §7), surrogate pairs included; nil when invalid.
-    static func unescape(_ raw: ArraySlice<UInt8>) -> String? {
-        var out: [UInt8] = []
-        out.reserveCapacity(raw.count)
-        var i = raw.startIndex
-        func hex4(_ at: Int) -> UInt32? {
-            guard at + 4 <= raw.endIndex else { return nil }
-            var v: UInt32 = 0
-            for k in 0..<4 {
-                let c = raw[at + k]
-                let d: UInt32
-                switch c {
-                case 0x30...0x39: d = UInt32(c - 0x30)
-                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-                default: return nil
-                }
-                v = v << 4 | d
+    private mutating func digits(_ e: Span<UInt8>) -> Int {
+        let start = i
+        while i < e.count, e[i] >= 0x30, e[i] <= 0x39 { i += 1 }
+        return i - start
+    }
+
+    /// The value of the 4 hex digits at `e[at...]`, nil when they are not hex digits or run past the end.
+    private static func hex4(_ e: Span<UInt8>, _ at: Int) -> UInt32? {
+        guard at + 4 <= e.count else { return nil }
+        var v: UInt32 = 0
+        for k in 0..<4 {
+            let c = e[at + k]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            default: return nil
             }
-            return v
+            v = v << 4 | d
         }
-        while i < raw.endIndex {
-            let b = raw[i]
+        return v
+    }
+
+    /// Appends the string body `e[range]` with its escapes decoded (RFC 8259 §7, surrogate pairs included) to
+    /// `out`; false when an escape is invalid or a surrogate is unpaired.
+    static func unescape(_ e: Span<UInt8>, _ range: Range<Int>, into out: inout [UInt8]) -> Bool {
+        var i = range.lowerBound
+        let end = range.upperBound
+        while i < end {
+            let b = e[i]
             guard b == UInt8(ascii: "\\") else { out.append(b); i += 1; continue }
-            guard i + 1 < raw.endIndex else { return nil }
-            let e = raw[i + 1]
+            guard i + 1 < end else { return false }
+            let x = e[i + 1]
             i += 2
-            switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+            switch x {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(x)
             case UInt8(ascii: "b"): out.append(0x08)
             case UInt8(ascii: "f"): out.append(0x0C)
             case UInt8(ascii: "n"): out.append(0x0A)
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
-                guard var scalar = hex4(i) else { return nil }
+                guard i + 4 <= end, var scalar = hex4(e, i) else { return false }
                 i += 4
                 if scalar >= 0xD800 && scalar < 0xDC00 {
                     // A high surrogate must be followed by an escaped low surrogate.
-                    guard i + 6 <= raw.endIndex, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u"),
-                          let low = hex4(i + 2), low >= 0xDC00 && low < 0xE000 else { return nil }
+                    guard i + 6 <= end, e[i] == UInt8(ascii: "\\"), e[i + 1] == UInt8(ascii: "u"),
+                          let low = hex4(e, i + 2), low >= 0xDC00 && low < 0xE000 else { return false }
                     i += 6
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                    return nil
+                    return false
                 }
-                guard let u = Unicode.Scalar(scalar) else { return nil }
-                out.append(contentsOf: Array(String(Character(u)).utf8))
+                guard let u = Unicode.Scalar(scalar) else { return false }
+                UTF8.encode(u) { out.append($0) }
             default:
-                return nil
+                return false
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return true
     }
 }

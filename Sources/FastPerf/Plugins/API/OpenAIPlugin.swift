@@ -73,67 +73,93 @@ public struct OpenAIPlugin: APIPlugin {
 
     private func parseStream(_ record: RequestRecord) -> ParsedResponse {
         var parsed = ParsedResponse()
-        let decoder = JSONDecoder()
+        var decoder: JSONDecoder?
         var sawDone = false
         // Choice index → whether that choice has carried a non-null finish_reason.
         var finished = ChoiceFlags()
-        for i in record.events.indices {
-            let data = record.eventData(i)
-            let name = record.eventName(i)
-            let trimmed = Self.trimmed(data)
-            if trimmed.isEmpty { continue }
-            if Self.equals(trimmed, Self.doneMarker) {
+        // One chunk's facts, reused (no allocation per event); text is gathered as bytes, made a String once.
+        var facts = ChunkFacts()
+        var template = OpenAIChunkScanner.Template()
+        var generated: [UInt8] = []
+        var reasoning: [UInt8] = []
+        let payload = record.payload.span
+        for (i, mark) in record.events.enumerated() {
+            var lo = Int(mark.dataOffset)
+            var hi = lo + Int(mark.dataLength)
+            while lo < hi, Self.isSpace(payload[lo]) { lo += 1 }
+            while hi > lo, Self.isSpace(payload[hi - 1]) { hi -= 1 }
+            if lo == hi { continue }
+            if hi - lo == 6, OpenAIChunkScanner.word(payload, lo, 6) == Self.doneMarkerWord {
                 sawDone = true
                 continue
             }
-            let chunk: ChunkJSON
-            do {
-                chunk = try OpenAIChunkScanner.scan(trimmed) ?? decoder.decode(ChunkJSON.self, from: Data(trimmed))
-            } catch {
-                parsed.undecodableEvents += 1
-                if Self.equals(name, Self.errorEventName), parsed.errorMessage == nil {
-                    parsed.errorMessage = "error event: " + Self.textPrefix(trimmed, limit: 200)
+            let isErrorEvent = mark.nameLength == 5
+                && OpenAIChunkScanner.word(payload, Int(mark.nameOffset), 5) == Self.errorEventNameWord
+            let event = payload.extracting(lo..<hi)
+            if OpenAIChunkScanner.scan(payload, lo..<hi, into: &facts, template: &template) {
+                // The scan refuses chunks with a top-level `error` or `message`.
+                noteError(nil, message: nil, isErrorEvent: isErrorEvent, record.payload[lo..<hi], into: &parsed)
+            } else {
+                let chunk: ChunkJSON
+                do {
+                    if decoder == nil { decoder = JSONDecoder() }
+                    chunk = try decoder!.decode(ChunkJSON.self, from: Data(record.payload[lo..<hi]))
+                } catch {
+                    parsed.undecodableEvents += 1
+                    if isErrorEvent, parsed.errorMessage == nil {
+                        parsed.errorMessage = "error event: " + Self.textPrefix(record.payload[lo..<hi], limit: 200)
+                    }
+                    continue
                 }
-                continue
+                noteError(chunk.error, message: chunk.message, isErrorEvent: isErrorEvent, record.payload[lo..<hi],
+                          into: &parsed)
+                facts.load(chunk)
             }
-            if let error = chunk.error, parsed.errorMessage == nil {
-                parsed.errorMessage = error.summary
-            } else if Self.equals(name, Self.errorEventName), parsed.errorMessage == nil {
-                parsed.errorMessage = chunk.message ?? ("error event: " + Self.textPrefix(trimmed, limit: 200))
-            }
-            if let usage = chunk.usage {
-                if let p = usage.promptTokens { parsed.promptTokens = p }
-                if let c = usage.completionTokens { parsed.completionTokens = c }
-            }
-            guard let choices = chunk.choices else { continue }
+            if let p = facts.promptTokens { parsed.promptTokens = p }
+            if let c = facts.completionTokens { parsed.completionTokens = c }
             var outputBearing = false
-            for (position, choice) in choices.enumerated() {
-                let index = choice.index ?? position
-                finished.see(index, finished: choice.finishReason != nil)
-                if let delta = choice.delta {
-                    if let c = delta.content, !c.isEmpty {
-                        parsed.generatedText += c
-                        outputBearing = true
-                    }
-                    if let r = delta.reasoningContent ?? delta.reasoning, !r.isEmpty {
-                        parsed.reasoningText += r
-                        outputBearing = true
-                    }
-                    if delta.toolCallCount > 0 {
-                        parsed.toolCallCount += delta.toolCallCount
-                        outputBearing = true
-                    }
+            for (position, choice) in facts.choices.enumerated() {
+                finished.see(choice.index ?? position, finished: choice.finished)
+                if let c = choice.content, !c.isEmpty {
+                    facts.append(c, from: event, to: &generated)
+                    outputBearing = true
+                }
+                if let r = choice.reasoningContent ?? choice.reasoning, !r.isEmpty {
+                    facts.append(r, from: event, to: &reasoning)
+                    outputBearing = true
+                }
+                if choice.toolCallCount > 0 {
+                    parsed.toolCallCount += choice.toolCallCount
+                    outputBearing = true
                 }
                 if let t = choice.text, !t.isEmpty {
-                    parsed.generatedText += t
+                    facts.append(t, from: event, to: &generated)
                     outputBearing = true
                 }
             }
-            if outputBearing { parsed.outputEventIndices.append(i) }
+            if outputBearing {
+                if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(record.events.count - i) }
+                parsed.outputEventIndices.append(i)
+            }
         }
-        let allFinished = finished.allFinished
-        parsed.sawTerminalMarker = sawDone || allFinished
+        // Every piece is valid UTF-8 (the scan checks it; the decoder gives Strings), so one String of all the
+        // bytes equals the pieces' Strings joined.
+        if !generated.isEmpty { parsed.generatedText = String(decoding: generated, as: UTF8.self) }
+        if !reasoning.isEmpty { parsed.reasoningText = String(decoding: reasoning, as: UTF8.self) }
+        parsed.sawTerminalMarker = sawDone || finished.allFinished
         return parsed
+    }
+
+    /// The first in-band error of a stream wins: a chunk's `error` object, else, for an `event: error`, its
+    /// `message` or its first 200 bytes.
+    private func noteError(_ error: ErrorJSON?, message: String?, isErrorEvent: Bool, _ data: ArraySlice<UInt8>,
+                           into parsed: inout ParsedResponse) {
+        guard parsed.errorMessage == nil else { return }
+        if let error {
+            parsed.errorMessage = error.summary
+        } else if isErrorEvent {
+            parsed.errorMessage = message ?? ("error event: " + Self.textPrefix(data, limit: 200))
+        }
     }
 
     private func parseBody(_ record: RequestRecord) -> ParsedResponse {
@@ -170,24 +196,15 @@ public struct OpenAIPlugin: APIPlugin {
 
     // MARK: - Byte helpers
 
-    private static let doneMarker: [UInt8] = Array("[DONE]".utf8)
+    /// `[DONE]` and `error` as little-endian words (`OpenAIChunkScanner.word`).
+    private static let doneMarkerWord: UInt64 = 0x5D45_4E4F_445B
+    private static let errorEventNameWord: UInt64 = 0x72_6f72_7265
 
-    /// `a == b` byte for byte (a plain loop: `elementsEqual` is generic and slow here, once per event).
     @inline(__always)
-    static func equals(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var i = a.startIndex
-        for x in b {
-            if a[i] != x { return false }
-            i += 1
-        }
-        return true
-    }
-    private static let errorEventName: [UInt8] = Array("error".utf8)
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
 
     /// `bytes` without leading and trailing ASCII whitespace.
     static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
         var lo = bytes.startIndex
         var hi = bytes.endIndex
         while lo < hi, isSpace(bytes[lo]) { lo += 1 }
@@ -207,18 +224,18 @@ public struct OpenAIPlugin: APIPlugin {
     }
 }
 
-/// Which choice indices a stream has shown and whether each has carried a `finish_reason` (index 0… in an
-/// array; a dictionary only for unusual indices).
+/// Which choice indices a stream has shown and whether each has carried a `finish_reason` (indices 0..<64 as
+/// bits; a dictionary only for unusual indices).
 struct ChoiceFlags {
-    private var seen: [Bool] = []
-    private var done: [Bool] = []
+    private var seen: UInt64 = 0
+    private var done: UInt64 = 0
     private var other: [Int: Bool] = [:]
 
     mutating func see(_ index: Int, finished: Bool) {
         if index >= 0 && index < 64 {
-            while seen.count <= index { seen.append(false); done.append(false) }
-            seen[index] = true
-            if finished { done[index] = true }
+            let bit = UInt64(1) << UInt64(index)
+            seen |= bit
+            if finished { done |= bit }
         } else {
             if other[index] == nil { other[index] = false }
             if finished { other[index] = true }
@@ -227,16 +244,8 @@ struct ChoiceFlags {
 
     /// At least one choice was seen and every seen choice has finished.
     var allFinished: Bool {
-        var any = false
-        for (s, d) in zip(seen, done) where s {
-            any = true
-            if !d { return false }
-        }
-        for (_, d) in other {
-            any = true
-            if !d { return false }
-        }
-        return any
+        guard seen != 0 || !other.isEmpty else { return false }
+        return seen & ~done == 0 && !other.values.contains(false)
     }
 }
 

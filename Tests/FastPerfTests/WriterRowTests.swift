@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable @_spi(Benchmarks) import FastPerf
+
+/// The writer's row encodings and SQLite binding store exactly the expected text.
+struct WriterRowTests {
+    @Test func secondsArrayIsExactDecimalSeconds() {
+        let text = String(decoding: RowEncoding.secondsArray([0, 1, 10_000_000, 30_500_000, 2_000_000_000, 1_234_567_891_010]),
+                          as: UTF8.self)
+        #expect(text == "[0.0,0.000000001,0.01,0.0305,2.0,1234.56789101]")
+        #expect(RowEncoding.secondsArray([UInt64]()) == Array("[]".utf8))
+    }
+
+    @Test func responseMessagesEscapesEveryEvent() {
+        let body = Array("data: {\"a\":\"x\\ny\"}\n\ndata: tab\there \u{1}é\n\ndata: [DONE]\n\n".utf8)
+        let record = makeStreamRecord(sseBody: body)
+        let json = String(decoding: RowEncoding.responseMessages(record), as: UTF8.self)
+        #expect(json == #"["{\"a\":\"x\\ny\"}","tab\there \u0001é","[DONE]"]"#)
+        let decoded = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String]
+        #expect(decoded == ["{\"a\":\"x\\ny\"}", "tab\there \u{1}é", "[DONE]"])
+    }
+
+    /// Text bound in place (SQLITE_STATIC) reads back byte for byte, the empty text included, row after row.
+    @Test func boundTextReadsBackExactly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fastperf-row-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = try SQLiteDatabase(path: dir + "/t.db")
+        try db.execute("CREATE TABLE t (a TEXT, b TEXT, c INTEGER, d REAL, e TEXT, f TEXT);")
+        let insert = try db.prepare("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?);")
+        for k in 0..<3 {
+            var big = [UInt8](repeating: UInt8(ascii: "x"), count: 20_000)
+            big[k] = UInt8(ascii: "y")
+            try insert.run([.utf8(big), .text("é\(k)"), .integer(Int64(k)), .real(0.5), .utf8([]), .null])
+        }
+        let rows = try db.query("SELECT length(a), substr(a, 1, 3), b, c, d, e, typeof(e), typeof(f) FROM t ORDER BY c;")
+        #expect(rows.count == 3)
+        for (k, row) in rows.enumerated() {
+            guard case .integer(let length) = row[0], case .text(let head) = row[1], case .text(let b) = row[2],
+                  case .integer(let c) = row[3], case .real(let d) = row[4], case .text(let e) = row[5],
+                  case .text(let eType) = row[6], case .text(let fType) = row[7] else {
+                Issue.record("unexpected row \(row)")
+                continue
+            }
+            #expect(length == 20_000)
+            #expect(head == String(repeating: "x", count: k) + "y" + String(repeating: "x", count: 2 - k))
+            #expect(b == "é\(k)" && c == Int64(k) && d == 0.5)
+            #expect(e == "" && eType == "text" && fType == "null")
+        }
+    }
+}
