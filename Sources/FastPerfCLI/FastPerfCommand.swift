@@ -9,7 +9,7 @@ struct FastPerfCommand: ParsableCommand {
         commandName: "fastperf",
         abstract: "Benchmark LLM serving endpoints (evalscope perf's flags, h2load's engine).",
         version: FastPerfVersion.string,
-        subcommands: [PerfCommand.self, ServeCommand.self]
+        subcommands: [PerfCommand.self, ServeCommand.self, ReportCommand.self]
     )
 
     /// Parses and runs; a bad flag or a failed setup step prints one line and exits non-zero.
@@ -70,6 +70,8 @@ struct PerfCommand: ParsableCommand {
     @Option(name: .customLong("db-store"), help: "full (request and response payloads) or metrics (timings and counts only).")
     var dbStore: String = "full"
     @Option(help: "Loop threads (this build: 1).") var threads: Int = 1
+    @Flag(name: [.customShort("q"), .long], help: "No progress display (on a terminal a live line per point, otherwise a log line every 5 s).")
+    var quiet = false
 
     func arguments() throws -> RunArguments {
         var a = RunArguments()
@@ -113,6 +115,7 @@ struct PerfCommand: ParsableCommand {
         a.dbCommitInterval = dbCommitInterval
         a.dbStore = dbStore
         a.threads = threads
+        a.progressDisplay = quiet ? .off : isatty(STDERR_FILENO) != 0 ? .terminal : .log
         return a
     }
 
@@ -123,6 +126,24 @@ struct PerfCommand: ParsableCommand {
         }
         print(report.summaryText)
         print("Results: \(report.runDirectory)")
+        print("Report: \(report.runDirectory)/\(RunReport.htmlFileName)")
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Rebuild a run folder's summaries, performance_summary.txt and perf_report.html from its databases.",
+        discussion: "With several run folders each is rebuilt and one comparison report is written (see --output)."
+    )
+
+    @Argument(help: "Run folders (<outputs-dir>/<timestamp>/<name>/), each holding parallel_P_number_N/benchmark_data.db.")
+    var runDirectories: [String]
+    @Option(name: [.customShort("o"), .long], help: "Comparison report written when several run folders are given.")
+    var output: String = "perf_report_compare.html"
+
+    func run() throws {
+        for path in try RunReport.rebuild(runDirectories: runDirectories, comparisonPath: output) { print(path) }
     }
 }
 

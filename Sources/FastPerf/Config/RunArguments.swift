@@ -59,6 +59,9 @@ public struct RunArguments: Sendable, Codable, Equatable {
     public var dbStore: String = "full"
     /// Loop threads (`--threads`); this build runs one loop.
     public var threads: Int = 1
+    /// How progress is shown while a point runs (terminal line, log lines, or nothing for `--quiet`).
+    /// Not saved with the arguments (absent from `CodingKeys`).
+    public var progressDisplay: ProgressDisplayMode = .off
 
     public init() {}
 

@@ -183,6 +183,7 @@ public enum Benchmark {
                                      argsJSON: argsJSON, address: address, arena: arena, requests: requests,
                                      plugin: plugin, log: tee)
             points.append(point)
+            try PointCounters(point, url: target.url, loops: args.threads).save(databasePath: dir.path + "/benchmark_data.db")
             tee(ReportText.perRequestTable(summary: point.summary))
         }
         let text = summaryText(points: points, url: target.url)
@@ -190,6 +191,7 @@ public enum Benchmark {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             logHandle?.write(Data((line + "\n").utf8))
         }
+        _ = try RunReport.writeLive(runDirectory: runDir.path, points: points, url: target.url, loops: args.threads)
         return BenchmarkReport(runDirectory: runDir.path, url: target.url, points: points, summaryText: text)
     }
 
@@ -237,15 +239,12 @@ public enum Benchmark {
                 progress.loopsFinished.add(1, ordering: .releasing)
             }
         }
-        var lastLog = MonotonicClock.nowNanos()
+        let display = ProgressDisplay(mode: args.progressDisplay, parallel: parallel, number: number, progress: progress, log: log)
         while writerResult.withLock({ $0 == nil }) {
             usleep(20_000)
-            let t = MonotonicClock.nowNanos()
-            if t - lastLog > 5_000_000_000 {
-                lastLog = t
-                log("  \(progress.stored.load(ordering: .relaxed))/\(number) requests done, \(progress.inFlight.load(ordering: .relaxed)) in flight")
-            }
+            display.update()
         }
+        display.finish()
         loopThread.join()
         writer.join()
         let out = writerResult.withLock { $0 } ?? WriterOutcome(error: "writer thread ended without a result")

@@ -98,11 +98,17 @@ enum ResultPipeline {
         let parsed = plan.plugin.parseResponses(record, request: request)
         let result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
         out.accumulator.add(result)
+        plan.progress.count(result)
         try store.add(row(record: record, request: request, result: result, plan: plan), nowNanos: MonotonicClock.nowNanos())
     }
 
     private static func epoch(_ nanos: UInt64, _ plan: WriterPlan) -> Double {
         plan.wallClockAnchor + Double(Int64(bitPattern: nanos &- plan.monotonicAnchorNanos)) / 1e9
+    }
+
+    /// `start_offset_ns` / `completed_offset_ns`: ns since the point's monotonic anchor; NULL when it never happened.
+    private static func offsetNanos(_ nanos: UInt64, _ plan: WriterPlan) -> SQLValue {
+        nanos == 0 ? .null : .integer(Int64(bitPattern: nanos &- plan.monotonicAnchorNanos))
     }
 
     /// One `result` row in `ResultSchema.columns` order.
@@ -149,6 +155,8 @@ enum ResultPipeline {
             .integer(Int64(record.loopID)),
             .text(JSONText.numberArray(result.eventOffsetsSeconds, decimals: 9)),
             .integer(0),
+            offsetNanos(record.startNanos, plan),
+            offsetNanos(record.endNanos, plan),
         ]
     }
 }

@@ -16,8 +16,21 @@ final class RunProgress: Sendable {
     let peakInFlight = Atomic<Int>(0)
     /// Set by the main thread to make loops stop sending (soft stop: in-flight requests finish).
     let stopRequested = Atomic<Bool>(false)
+    /// Stored records that failed (any outcome but `ok`); written by the writer thread.
+    let failed = Atomic<Int>(0)
+    /// Completion tokens of the stored successes, tokens; written by the writer thread.
+    let outputTokens = Atomic<Int>(0)
 
     init() {}
+
+    /// Counts one judged request for the progress display (writer thread only).
+    func count(_ result: RequestResult) {
+        if result.success {
+            outputTokens.add(result.completionTokens ?? 0, ordering: .relaxed)
+        } else {
+            failed.add(1, ordering: .relaxed)
+        }
+    }
 }
 
 /// What one loop thread sends: its share of the run's requests, where to send them and its ring.
