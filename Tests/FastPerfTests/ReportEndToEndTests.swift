@@ -157,6 +157,54 @@ struct ReportEndToEndTests {
         #expect(html.contains("Latency CDF at concurrency 8"))
     }
 
+    /// Failures show in the report: the kind counted for the point, the error text escaped, no best point.
+    @Test func failuresAppearInTheReport() throws {
+        let body = Array(#"{"error":{"message":"model <crashed>","type":"server_error"}}"#.utf8)
+        let head = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \(body.count)\r\n\r\n"
+        let server = try ReplayServer(steps: [.init(atMillis: 0, bytes: Array(head.utf8) + body)])
+        defer { server.stop() }
+        let args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions", number: 3)
+        defer { try? FileManager.default.removeItem(atPath: args.outputsDir) }
+        let report = try Benchmark.run(args) { _ in }
+        let html = try String(contentsOfFile: report.runDirectory + "/" + RunReport.htmlFileName, encoding: .utf8)
+        #expect(html.contains("<tr><th class=\"l\">http_status</th><td class=\"bad\">3</td></tr>"))
+        #expect(html.contains("<td class=\"l\">http_status</td><td>500</td><td>3</td><td class=\"l wrap\">server_error: model &lt;crashed&gt;</td>"))
+        #expect(html.contains("3 of 3 requests failed"))
+        #expect(html.contains("No request succeeded: there is no best point."))
+        #expect(!html.contains("<crashed>"))
+    }
+
+    /// A database from before the `point` table and the exact-instant columns still rebuilds: the same counts and
+    /// percentiles, the duration within a microsecond (from epoch seconds), the client verdict "unknown".
+    @Test func olderDatabaseWithoutPointTableOrOffsetsStillRebuilds() throws {
+        var config = MockServerConfiguration()
+        config.port = 0
+        config.ttftMillis = 5
+        let server = MockServer(configuration: config)
+        let port = try server.start()
+        defer { server.stop() }
+        let args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 2, number: 20)
+        defer { try? FileManager.default.removeItem(atPath: args.outputsDir) }
+        let report = try Benchmark.run(args) { _ in }
+        let live = report.points[0]
+        let db = try SQLiteDatabase(path: live.directory + "/benchmark_data.db")
+        try db.execute("DROP TABLE point; ALTER TABLE result DROP COLUMN start_offset_ns; ALTER TABLE result DROP COLUMN completed_offset_ns;")
+        db.close()
+
+        let run = try RunReport.load(runDirectory: report.runDirectory, livePoints: nil)
+        let p = try #require(run.points.first)
+        #expect(p.counters == nil)
+        #expect(p.summary.totalRequests == 20 && p.summary.concurrency == 2 && p.summary.number == 20)
+        #expect(abs(p.summary.testDurationSeconds - live.summary.testDurationSeconds) < 1e-6)
+        #expect(p.summary.column("Latency (s)")?.sortedValues == live.summary.column("Latency (s)")?.sortedValues)
+        #expect(p.summary.avgTTFTMillis == live.summary.avgTTFTMillis)
+        #expect(p.timeline.peakInFlight == 2)
+        let written = try RunReport.rebuild(runDirectories: [report.runDirectory], comparisonPath: "unused.html")
+        #expect(written.count == 4)
+        let html = try String(contentsOfFile: report.runDirectory + "/" + RunReport.htmlFileName, encoding: .utf8)
+        #expect(html.contains("<td class=\"l unknown\"><b>unknown</b></td>"))
+    }
+
     /// Bad input: a folder that does not exist, or one without point databases, is a one-line error.
     @Test(arguments: ["missing", "empty"])
     func reportOnABadFolderFailsWithOneLine(_ kind: String) throws {

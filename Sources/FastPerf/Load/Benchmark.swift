@@ -183,7 +183,7 @@ public enum Benchmark {
                                      argsJSON: argsJSON, address: address, arena: arena, requests: requests,
                                      plugin: plugin, log: tee)
             points.append(point)
-            try PointCounters(point, url: target.url, loops: args.threads).save(databasePath: dir.path + "/benchmark_data.db")
+            do { try PointCounters(point, url: target.url, loops: args.threads).save(databasePath: dir.path + "/benchmark_data.db") } catch { tee("Warning: \(error)") }
             tee(ReportText.perRequestTable(summary: point.summary))
         }
         let text = summaryText(points: points, url: target.url)
@@ -191,7 +191,7 @@ public enum Benchmark {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             logHandle?.write(Data((line + "\n").utf8))
         }
-        _ = try RunReport.writeLive(runDirectory: runDir.path, points: points, url: target.url, loops: args.threads)
+        do { _ = try RunReport.writeLive(runDirectory: runDir.path, points: points, url: target.url, loops: args.threads) } catch { tee("Warning: no \(RunReport.htmlFileName): \(error)") }
         return BenchmarkReport(runDirectory: runDir.path, url: target.url, points: points, summaryText: text)
     }
 

@@ -155,15 +155,15 @@ enum HTMLReport {
         let levels = Set(runs.flatMap { $0.points.map(\.parallel) }).sorted()
         let categories = levels.map(String.init)
         func x(_ p: ReportPoint) -> Double { Double(levels.firstIndex(of: p.parallel) ?? 0) }
+        // In a comparison a marker has its run's colour (see the legend).
         var markers: [SVGChart.Marker] = []
         for (ri, run) in runs.enumerated() {
             let points = run.pointsByLoad
-            let prefix = compare ? run.label + ": " : ""
             if let b = SweepAnalysis.bestIndex(points.map(\.summary)) {
-                markers.append(.init(x: x(points[b]), label: prefix + "best", color: compare ? color(ri) : "#2ca02c"))
+                markers.append(.init(x: x(points[b]), label: "best", color: compare ? color(ri) : "#2ca02c"))
             }
             if let c = SweepAnalysis.climb(points.map(\.summary)) {
-                markers.append(.init(x: x(points[c.index]), label: prefix + "latency climbs", color: compare ? color(ri) : "#e67e22"))
+                markers.append(.init(x: x(points[c.index]), label: "latency climbs", color: compare ? color(ri) : "#e67e22"))
             }
         }
         func chart(_ title: String, _ yLabel: String, suffix: String, _ values: [(String, (RunSummary) -> Double?)]) -> String {
@@ -361,7 +361,7 @@ enum HTMLReport {
         section{background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:14px 20px;margin:16px 0}
         h2{font-size:18px;margin:0 0 10px}h3{font-size:14px;margin:10px 0 4px}
         table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:13px}
-        th,td{padding:4px 9px;border-bottom:1px solid #eceef2;text-align:right;white-space:nowrap}
+        th,td{padding:4px 7px;border-bottom:1px solid #eceef2;text-align:right;white-space:nowrap}
         th{background:#f0f2f5;font-weight:600;text-align:center}.l{text-align:left}td.wrap{white-space:normal;min-width:220px}
         table.kv th{background:#f7f8fa;font-weight:500;color:#5a6272}table.kv td{padding-right:22px}
         tr.best td{background:#e9f7ec}tr.climb td{background:#fff3e3}tr.diff td,tr.diff th{background:#fff8d6}

@@ -142,13 +142,13 @@ struct SVGChart {
         // markers
         for (i, m) in markers.enumerated() {
             let x = px(m.x)
-            let anchor = x > left + plotW * 0.75 ? "end" : "start"
+            let anchor = x + 6 + Double(m.label.count) * 6.2 > left + plotW ? "end" : "start"
             let dx = anchor == "end" ? -4.0 : 4.0
             svg += "<line class=\"marker\" x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(top + plotH))\" stroke=\"\(m.color)\"/>"
             svg += "<text class=\"marker-label\" x=\"\(f(x + dx))\" y=\"\(f(top + 12 + 13 * Double(i)))\" text-anchor=\"\(anchor)\" fill=\"\(m.color)\">\(HTMLText.escape(m.label))</text>"
         }
         // series
-        let barSeries = series.filter { $0.style == .bars }
+        let barSeries = series.filter { $0.style == .bars && $0.points.contains { ($0.y ?? 0) > 0 } }
         for (si, s) in series.enumerated() {
             let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
             switch s.style {
