@@ -177,13 +177,9 @@ struct ReportEndToEndTests {
     /// A database from before the `point` table and the exact-instant columns still rebuilds: the same counts and
     /// percentiles, the duration within a microsecond (from epoch seconds), the client verdict "unknown".
     @Test func olderDatabaseWithoutPointTableOrOffsetsStillRebuilds() throws {
-        var config = MockServerConfiguration()
-        config.port = 0
-        config.ttftMillis = 5
-        let server = MockServer(configuration: config)
-        let port = try server.start()
+        let server = try ServeProcess(["--ttft-ms", "5"])
         defer { server.stop() }
-        let args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 2, number: 20)
+        let args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions", parallel: 2, number: 20)
         defer { try? FileManager.default.removeItem(atPath: args.outputsDir) }
         let report = try Benchmark.run(args) { _ in }
         let live = report.points[0]
@@ -227,7 +223,7 @@ struct ReportEndToEndTests {
         func underPTY(_ extra: String) throws -> String {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-            p.arguments = ["-qec", "\(binary) perf --parallel 2 --number 200 --sleep-interval 0 --outputs-dir \(root) \(extra) >/dev/null", "/dev/null"]
+            p.arguments = ["-qec", "\(binary) perf --parallel 2 --number 100 --sleep-interval 0 --outputs-dir \(root) \(extra) >/dev/null", "/dev/null"]
             let out = Pipe()
             p.standardOutput = out
             p.standardInput = FileHandle.nullDevice
@@ -241,7 +237,7 @@ struct ReportEndToEndTests {
         let lines = shown.components(separatedBy: "\r").filter { $0.hasPrefix("parallel 2: ") }
         #expect(lines.count >= 2, "\(shown.debugDescription)")
         let last = try #require(lines.last)
-        #expect(last.hasPrefix("parallel 2: 200/200 (100%) | "), "\(last.debugDescription)")
+        #expect(last.hasPrefix("parallel 2: 100/100 (100%) | "), "\(last.debugDescription)")
         #expect(last.contains(" req/s | ") && last.contains(" tok/s | ") && last.contains(" in flight | 0 errors | "))
         #expect(last.contains(" elapsed | ETA 0:00"))
         let quiet = try underPTY("--quiet")
