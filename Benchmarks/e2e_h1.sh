@@ -45,7 +45,7 @@ for store in full metrics; do
 done
 
 python3 - "$W" "$N" <<'PY'
-import json, re, sys, glob
+import json, re, sys, glob, sqlite3
 w, n = sys.argv[1], int(sys.argv[2])
 def cpu(name):
     u, s, m, e = open(f"{w}/{name}.time").read().split()[-4:]
@@ -59,13 +59,20 @@ out = open(f"{w}/wrk.out").read()
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 reqs = int(re.search(r"(\d+) requests in", out).group(1))
 c, rss, _ = cpu("wrk"); rows.append(("wrk", rps, reqs, c / max(reqs, 1), rss))
+lost = []
 for store in ("full", "metrics"):
-    s = json.load(open(glob.glob(f"{w}/out-{store}/bench/parallel_*/benchmark_summary.json")[0]))
+    point = glob.glob(f"{w}/out-{store}/bench/parallel_*")[0]
+    s = json.load(open(f"{point}/benchmark_summary.json"))
     c, rss, _ = cpu(f"fastperf-{store}")
     ok = s["Success Requests"]
+    stored = sqlite3.connect(f"{point}/benchmark_data.db").execute("select count(*) from result").fetchone()[0]
+    if stored != n:
+        lost.append(f"--db-store {store}: {stored} rows for {n} requests")
     rows.append((f"fastperf --db-store {store}", s["Req Throughput (req/s)"], ok, c / max(n, 1), rss))
 base_rps, base_cpu = rows[0][1], rows[0][3]
 print(f"{'client':28} {'req/s':>10} {'ok':>7} {'CPU µs/req':>11} {'peak RSS MiB':>13} {'req/s ÷ h2load':>15} {'CPU ÷ h2load':>13}")
 for name, rps, ok, c, rss in rows:
     print(f"{name:28} {rps:10.0f} {ok:7d} {c*1e6:11.1f} {rss:13.1f} {rps/base_rps:15.2f} {c/base_cpu:13.2f}")
+print("rows in the DB = requests sent: " + ("yes, both runs" if not lost else "NO: " + "; ".join(lost)))
+sys.exit(1 if lost else 0)
 PY

@@ -2,6 +2,9 @@
 #define CUV_SHIM_H
 #include <uv.h>
 #include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <stdint.h>
 /* libuv handle types begin with the uv_handle_t / uv_stream_t fields; these casts are the
    documented way to use them as the base type. Done in C so Swift needs no pointer rebinding. */
 static inline uv_handle_t *cuv_tcp_as_handle(uv_tcp_t *t) { return (uv_handle_t *)t; }
@@ -23,6 +26,23 @@ static inline long cuv_raise_nofile_limit(void) {
     if (rl.rlim_cur < rl.rlim_max) { rl.rlim_cur = rl.rlim_max; (void)setrlimit(RLIMIT_NOFILE, &rl); getrlimit(RLIMIT_NOFILE, &rl); }
     return (long)rl.rlim_cur;
 }
+/* A CLOCK_MONOTONIC timerfd (the clock uv_hrtime reads): libuv timers have whole-millisecond resolution,
+   an open-loop schedule needs its send times to the microsecond. Returns the fd or -1. */
+static inline int cuv_timerfd_create(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); }
+/* Arms the timerfd to fire once at absolute monotonic time `ns` (a time in the past fires at once). */
+static inline int cuv_timerfd_arm(int fd, uint64_t ns) {
+    struct itimerspec s;
+    s.it_interval.tv_sec = 0; s.it_interval.tv_nsec = 0;
+    if (ns == 0) ns = 1; /* 0 would disarm */
+    s.it_value.tv_sec = (time_t)(ns / 1000000000ULL);
+    s.it_value.tv_nsec = (long)(ns % 1000000000ULL);
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &s, 0);
+}
+/* Reads (and discards) the expiration count so the fd stops polling readable. */
+static inline void cuv_timerfd_drain(int fd) { uint64_t n; ssize_t r = read(fd, &n, sizeof n); (void)r; }
+static inline void cuv_close_fd(int fd) { (void)close(fd); }
+static inline uv_handle_t *cuv_poll_as_handle(uv_poll_t *p) { return (uv_handle_t *)p; }
+
 /* CPU seconds (user + system) used by the calling thread, or by the whole process. */
 static inline double cuv_thread_cpu_seconds(void) {
     struct rusage u;

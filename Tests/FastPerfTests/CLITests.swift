@@ -6,11 +6,7 @@ import Testing
 struct CLITests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Result = Subprocess.Result
 
     /// Runs the debug build of `fastperf` (built by `swift build`, which scripts/test.sh runs first).
     static func fastperf(_ args: [String]) throws -> Result {
@@ -18,17 +14,7 @@ struct CLITests {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw FastPerfTestError("\(binary.path) is missing: run `swift build` before `swift test`")
         }
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return try Subprocess.run(binary, args)
     }
 
     static func tempDir() -> String {
@@ -44,16 +30,73 @@ struct CLITests {
         (["perf", "--parallel", "1", "2", "--number", "5"], "same number of values"),
         (["perf", "--api", "nosuchapi"], "nosuchapi"),
         (["perf", "--headers", "novalue"], "k=v"),
+        (["perf", "--headers", "X-A=b\r\nX-Evil: 1"], "line break"),
+        (["perf", "--api-key", "k\r\nX-Evil2: 2"], "line break"),
+        (["perf", "--headers", "Content-Length=5"], "set by FastPerf"),
+        (["perf", "--connect-timeout", "3000000"], "--connect-timeout"),
+        (["perf", "--read-timeout", "2e10"], "--read-timeout"),
+        (["perf", "--total-timeout", "inf"], "--total-timeout"),
+        (["perf", "--temperature", "nan"], "--temperature"),
+        (["perf", "--max-tokens", "0"], "--max-tokens"),
+        (["perf", "--url", "http://127.0.0.1:99999/v1/chat/completions", "--prompt", "hi"], "out of range"),
+        (["perf", "--parallel", "2", "2", "--number", "4", "4"], "twice"),
     ])
     func badInputFailsWithOneLine(_ args: [String], _ mention: String) throws {
+        try Self.expectOneLineFailure(args, mentioning: mention)
+    }
+
+    /// Runs `fastperf ARGS --outputs-dir TMP` and checks it failed before the run: non-zero status, exactly one
+    /// stderr line that mentions `mention`, and nothing written to the outputs folder.
+    static func expectOneLineFailure(_ args: [String], mentioning mention: String,
+                                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try fastperf(args + ["--outputs-dir", dir])
+        #expect(r.status != 0, sourceLocation: sourceLocation)
+        #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(mention), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(!FileManager.default.fileExists(atPath: dir), "nothing is written for a run that never started",
+                sourceLocation: sourceLocation)
+    }
+
+    @Test func outputsDirThatIsAFileFailsWithOneLine() throws {
+        let file = Self.tempDir()
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let r = try Self.fastperf(["perf", "--number", "2", "--outputs-dir", file + "/sub"])
+        #expect(r.status != 0)
+        #expect(r.stderr.split(separator: "\n").filter { $0.contains("error") }.count == 1)
+        #expect(r.stderr.contains("Not a directory"), "stderr: \(r.stderr)")
+    }
+
+    /// The first SIGINT stops sending, lets the requests in flight finish and still writes every file; every
+    /// request sent is one row.
+    @Test func interruptStopsCleanlyAndKeepsEveryRow() throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try Self.fastperf(args + ["--outputs-dir", dir])
-        #expect(r.status != 0)
-        let lines = r.stderr.split(separator: "\n")
-        #expect(lines.count == 1, "stderr: \(r.stderr)")
-        #expect(r.stderr.contains(mention), "stderr: \(r.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: dir), "nothing is written for a run that never started")
+        let binary = Self.repo.appendingPathComponent(".build/debug/fastperf")
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = ["perf", "--parallel", "4", "--number", "100000", "--outputs-dir", dir, "--no-timestamp", "--name", "int"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        Thread.sleep(forTimeInterval: 2)
+        kill(p.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(30)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if p.isRunning { p.terminate() }
+        #expect(!p.isRunning)
+        #expect(p.terminationStatus == 0)
+        let point = dir + "/int/parallel_4_number_100000"
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: point + "/benchmark_summary.json"))) as? [String: Any]
+        let total = try #require(summary?["Total Requests"] as? Int)
+        #expect(total > 0 && total < 100000)
+        #expect(summary?["Success Requests"] as? Int == total, "requests in flight finished normally")
+        #expect(FileManager.default.fileExists(atPath: dir + "/int/performance_summary.txt"))
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("Stopped by a signal after \(total) of 100000 requests"))
     }
 
     /// The README's first command, small: no --url runs the embedded mock server and prints the report.

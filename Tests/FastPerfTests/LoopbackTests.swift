@@ -7,12 +7,7 @@ import Testing
 struct LoopbackTests {
     /// DESIGN §3 against the mock server: TTFT 50 ms, ITL 10 ms, 20 tokens, 4 connections, 40 requests.
     @Test func mockServerTimingsAreMeasured() throws {
-        var config = MockServerConfiguration()
-        config.port = 0
-        config.ttftMillis = 50
-        config.itlMillis = 10
-        let server = MockServer(configuration: config)
-        let port = try server.start()
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 50, itlMillis: 10)
         defer { server.stop() }
         var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 4, number: 40)
         args.maxTokens = 20
@@ -25,19 +20,38 @@ struct LoopbackTests {
         #expect(abs(ttft - 50) <= 2, "avg TTFT \(ttft) ms")
         #expect(abs(tpot - 10) <= 1, "avg TPOT \(tpot) ms")
         #expect(out.rows.allSatisfy { $0.int("completion_tokens") == 20 })
-        #expect(out.report.points[0].peakInFlight == 4)
+        #expect(out.report.points[0].client.peakInFlight == 4)
         #expect(out.report.points[0].loopCloseStatus == 0)
         // Four keep-alive connections carried all 40 requests.
         #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 4)
     }
 
+    /// Three loop threads share 7 connections (3 + 2 + 2) and claim the 90 requests from one counter: every
+    /// request is one row, each loop's rows carry its loop id, and each loop keeps its own connections.
+    @Test func severalLoopThreadsShareTheRequests() throws {
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 2, itlMillis: 1)
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 7, number: 90)
+        args.threads = 3
+        args.maxTokens = 5
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 90)
+        #expect(out.rows.allSatisfy { $0.success })
+        let loops = Set(out.rows.compactMap { $0.int("loop_id") })
+        #expect(loops == [0, 1, 2])
+        let connections = Set(out.rows.compactMap { $0.int("connection_id") })
+        #expect(connections.count == 7)
+        for c in connections { #expect(c >> 32 == out.rows.first { $0.int("connection_id") == c }!.int("loop_id")!) }
+        let point = out.report.points[0]
+        #expect(point.client.loopThreads == 3)
+        #expect(point.client.peakInFlight == 7)
+        #expect(point.client.ringOverflows == 0)
+        #expect(point.loopCloseStatus == 0)
+        #expect(out.summaryJSON["Success Requests"] as? Int == 90)
+    }
+
     @Test func nonStreamAgainstMockServer() throws {
-        var config = MockServerConfiguration()
-        config.port = 0
-        config.ttftMillis = 20
-        config.itlMillis = 1
-        let server = MockServer(configuration: config)
-        let port = try server.start()
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 20, itlMillis: 1)
         defer { server.stop() }
         var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/completions", parallel: 2, number: 6)
         args.stream = false
@@ -54,10 +68,7 @@ struct LoopbackTests {
     }
 
     @Test func sweepWritesOnePointFolderEach() throws {
-        var config = MockServerConfiguration()
-        config.port = 0
-        let server = MockServer(configuration: config)
-        let port = try server.start()
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 0, itlMillis: 0)
         defer { server.stop() }
         var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)", parallel: 1, number: 3)
         args.parallel = [1, 3]
@@ -120,6 +131,36 @@ struct LoopbackTests {
         #expect(out.rows.count == 5)
         let outcomes = out.rows.map(\.outcome)
         #expect(outcomes.allSatisfy { $0 == "ok" }, "\(outcomes)")
+    }
+
+    /// The same, when the server resets (RST) the connection after each response instead of closing it.
+    @Test func requestLostOnAResetIsResent() throws {
+        let body = Array(#"{"choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#.utf8)
+        let server = try ReplayServer(steps: [.init(atMillis: 0, bytes: Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)])
+        server.resetOnClose = true
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions", parallel: 2, number: 30)
+        args.stream = false
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 30)
+        let outcomes = out.rows.map(\.outcome)
+        #expect(outcomes.allSatisfy { $0 == "ok" }, "\(outcomes)")
+    }
+
+    @Test func secondRunIntoTheSameFolderIsRefusedBeforeSending() throws {
+        let c = try CaseFixtures.load("case-02")
+        let server = try ReplayServer(steps: [.init(atMillis: 0, bytes: c.whole)])
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions", number: 2)
+        args.name = "same"
+        defer { try? FileManager.default.removeItem(atPath: args.outputsDir) }
+        let first = try Benchmark.run(args) { _ in }
+        let log = try String(contentsOfFile: first.runDirectory + "/benchmark.log", encoding: .utf8)
+        let sentBefore = server.requests.count
+        let error = #expect(throws: FastPerfError.self) { try Benchmark.run(args) { _ in } }
+        #expect(error?.message.contains("already exists") == true)
+        #expect(server.requests.count == sentBefore, "no request is sent by a refused run")
+        #expect(try String(contentsOfFile: first.runDirectory + "/benchmark.log", encoding: .utf8) == log)
     }
 
     @Test func twoHundredThatIsNotSSEIsAProtocolError() throws {

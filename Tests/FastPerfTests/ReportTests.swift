@@ -75,38 +75,43 @@ struct ReportTests {
         #expect(SweepAnalysis.bestIndex([Self.summary(parallel: 1, n: 0, latencyMillis: 1, failures: 3)]) == nil)
     }
 
-    static func counters(parallel: Int = 8, number: Int = 100, peak: Int = 8, overflows: Int = 0,
-                         loopCPU: Double = 0.1, writerCPU: Double = 0.2) -> PointCounters {
-        PointCounters(parallel: parallel, number: number, url: "http://x", loops: 1, rows: number, ringOverflows: overflows,
-                      peakInFlight: peak, loopCPUSeconds: loopCPU, writerCPUSeconds: writerCPU, loopCloseStatus: 0)
+    static func counters(parallel: Int = 8, number: Int = 100, rate: Double? = nil, peak: Int = 8, overflows: Int = 0,
+                         busiestLoop: Double = 0.1, writerCPU: Double = 2, loopLagP99: Double = 0.5) -> PointCounters {
+        let client = ClientUsage(loopThreads: 2, loopCPUSeconds: 1, busiestLoopFraction: busiestLoop, writerCPUSeconds: writerCPU,
+                                 wallSeconds: 10, loopLagP99Millis: loopLagP99, loopLagMaxMillis: 1, loopLagSamples: 2000,
+                                 ringOverflows: overflows, peakInFlight: peak, peakRSSBytes: 1 << 20)
+        return PointCounters(parallel: parallel, number: number, rate: rate, concurrency: parallel, summaryRate: nil,
+                             url: "http://x", rows: number, loopCloseStatus: 0, client: client)
     }
 
     @Test func clientVerdicts() {
-        let s = Self.summary(parallel: 1, n: 101, latencyMillis: 0)  // starts 0 … 10 s: duration 10 s
-        #expect(abs(s.testDurationSeconds - 10) < 1e-9)
-        let ok = SweepAnalysis.clientVerdict(counters: Self.counters(), summary: s)
+        let ok = SweepAnalysis.clientVerdict(counters: Self.counters())
         #expect(ok.level == .ok)
-        #expect(abs((ok.loopBusyPercent ?? 0) - 1) < 1e-9 && abs((ok.writerBusyPercent ?? 0) - 2) < 1e-9)
-        #expect(abs((ok.cpuMicrosPerRequest ?? 0) - 3000) < 1e-9)  // 0.3 s / 100 rows
-        #expect(SweepAnalysis.clientVerdict(counters: Self.counters(loopCPU: 7.5), summary: s).level == .busy)
-        let hot = SweepAnalysis.clientVerdict(counters: Self.counters(loopCPU: 9.5), summary: s)
-        #expect(hot.level == .saturated && hot.reasons == ["loop thread busy 95 % of the time"])
-        let few = SweepAnalysis.clientVerdict(counters: Self.counters(peak: 5), summary: s)
+        #expect(abs((ok.loopBusyPercent ?? 0) - 10) < 1e-9 && abs((ok.writerBusyPercent ?? 0) - 20) < 1e-9)
+        #expect(abs((ok.cpuMicrosPerRequest ?? 0) - 30_000) < 1e-9)  // 3 s / 100 rows
+        let busy = SweepAnalysis.clientVerdict(counters: Self.counters(writerCPU: 7.5))
+        #expect(busy.level == .busy && busy.reasons == ["the writer thread was busy 75% of the time"])
+        let hot = SweepAnalysis.clientVerdict(counters: Self.counters(busiestLoop: 0.95))
+        #expect(hot.level == .saturated && hot.reasons == ["a loop thread was busy 95% of the time"])
+        let lag = SweepAnalysis.clientVerdict(counters: Self.counters(loopLagP99: 3))
+        #expect(lag.level == .saturated && lag.reasons == ["loop lag p99 3.00 ms > 2 ms"])
+        let few = SweepAnalysis.clientVerdict(counters: Self.counters(peak: 5))
         #expect(few.level == .saturated && few.reasons == ["only 5 of 8 requests were in flight at once"])
-        #expect(SweepAnalysis.clientVerdict(counters: Self.counters(overflows: 3), summary: s).level == .saturated)
-        // Fewer requests than connections: the target is the request count.
-        #expect(SweepAnalysis.clientVerdict(counters: Self.counters(parallel: 8, number: 5, peak: 5), summary: s).level == .ok)
-        #expect(SweepAnalysis.clientVerdict(counters: nil, summary: s).level == .unknown)
+        #expect(SweepAnalysis.clientVerdict(counters: Self.counters(overflows: 3)).level == .saturated)
+        // Fewer requests than connections: the target is the request count; a paced loop needs not fill its cap.
+        #expect(SweepAnalysis.clientVerdict(counters: Self.counters(parallel: 8, number: 5, peak: 5)).level == .ok)
+        #expect(SweepAnalysis.clientVerdict(counters: Self.counters(rate: 2, peak: 1)).level == .ok)
+        #expect(SweepAnalysis.clientVerdict(counters: nil).level == .unknown)
     }
 
     // MARK: progress
 
     @Test func progressLineByHand() {
         // 312 of 400 stored in 2.6 s (2 failed): 310 / 2.6 = 119.2 req/s, 9920 / 2.6 = 3815 tok/s, 120 stored/s → ETA 0.73 s.
-        let line = ProgressDisplay.line(parallel: 8, number: 400, done: 312, failed: 2, outputTokens: 9920, inFlight: 8,
+        let line = ProgressDisplay.line(label: "parallel 8", number: 400, done: 312, failed: 2, outputTokens: 9920, inFlight: 8,
                                         elapsedSeconds: 2.6)
         #expect(line == "parallel 8: 312/400 (78%) | 119.2 req/s | 3815 tok/s | 8 in flight | 2 errors | 0:02 elapsed | ETA 0:00")
-        #expect(ProgressDisplay.line(parallel: 1, number: 10, done: 0, failed: 0, outputTokens: 0, inFlight: 1, elapsedSeconds: 0)
+        #expect(ProgressDisplay.line(label: "rate 2.5", number: 10, done: 0, failed: 0, outputTokens: 0, inFlight: 1, elapsedSeconds: 0)
                 .hasSuffix("| 0 errors | 0:00 elapsed | ETA -"))
         #expect(ProgressDisplay.clock(3725) == "1:02:05")
         #expect(ProgressDisplay.clock(65.9) == "1:05")
@@ -114,7 +119,7 @@ struct ReportTests {
 
     @Test func progressDisplayModes() {
         final class Sink { var text: [String] = [] }
-        let progress = RunProgress()
+        let progress = RunProgress(totalRequests: 10)
         progress.stored.store(3, ordering: .relaxed)
         progress.count(Self.ok(start: 0, latencyMillis: 1, tokens: 7))
         var failed = Self.ok(start: 0, latencyMillis: 1)
@@ -123,7 +128,7 @@ struct ReportTests {
         #expect(progress.outputTokens.load(ordering: .relaxed) == 7 && progress.failed.load(ordering: .relaxed) == 1)
         for mode in [ProgressDisplayMode.off, .terminal, .log] {
             let written = Sink(), logged = Sink()
-            let d = ProgressDisplay(mode: mode, parallel: 2, number: 10, progress: progress,
+            let d = ProgressDisplay(mode: mode, label: "parallel 2", number: 10, progress: progress,
                                     log: { logged.text.append($0) }, write: { written.text.append($0) }, nowNanos: 0)
             d.update(nowNanos: 100_000_000)    // too soon for either
             d.update(nowNanos: 300_000_000)    // terminal redraw
@@ -149,15 +154,18 @@ struct ReportTests {
         for _ in 0..<10_000 {
             let ns = UInt64.random(in: 0..<(10 * 86_400 * 1_000_000_000), using: &generator)  // up to 10 days
             #expect(PointDatabase.nanos(Double(ns) / 1e9) == ns)
-            let text = JSONText.numberArray([Double(ns) / 1e9, 0.000_000_001], decimals: 9)
+            let text = RowEncoding.secondsArray([ns, 1])  // the writer's inter_token_latencies encoding
             #expect(PointDatabase.numberArray(text).map(PointDatabase.nanos) == [ns, 1])
         }
         #expect(PointDatabase.numberArray("[]").isEmpty)
     }
 
     @Test func reportFolderNames() {
-        #expect(RunReport.parsePointFolder("parallel_16_number_400")! == (16, 400))
-        #expect(RunReport.parsePointFolder("rate_2_number_5") == nil)
+        #expect(RunReport.parsePointFolder("parallel_16_number_400")
+                == .init(parallel: 16, number: 400, rate: nil, concurrency: 16, summaryRate: nil))
+        #expect(RunReport.parsePointFolder("rate_2.5_number_5")
+                == .init(parallel: 0, number: 5, rate: 2.5, concurrency: -1, summaryRate: 2.5))
+        #expect(RunReport.parsePointFolder("trace_number_5") == nil)
         #expect(RunReport.label(of: "/x/outputs/20250102_030405/qwen") == "20250102_030405/qwen")
         #expect(RunReport.label(of: "/x/outputs/qwen/") == "qwen")
     }
@@ -166,7 +174,7 @@ struct ReportTests {
 
     @Test func everyUserStringIsEscaped() {
         let evil = "<img src=x onerror=alert(1)>"
-        var point = ReportPoint(folder: "parallel_1_number_3", summary: Self.summary(parallel: 1, n: 2, latencyMillis: 5, failures: 1),
+        var point = ReportPoint(folder: "parallel_1_number_3", parallel: 1, number: 3, rate: nil, summary: Self.summary(parallel: 1, n: 2, latencyMillis: 5, failures: 1),
                                 counters: Self.counters(parallel: 1, number: 3, peak: 1), timeline: Timeline(samples: []),
                                 failures: [.init(outcome: "http_status", httpStatus: 500, error: evil, count: 1)])
         point.timeline = Timeline(samples: [.init(start: 0, end: 1, success: true)])

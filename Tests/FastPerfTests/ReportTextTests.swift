@@ -20,6 +20,8 @@ import Testing
         #expect(text == expected)
     }
 
+    /// ITL percentiles come from an HdrHistogram (3 significant digits, highest equivalent value of the
+    /// bucket): the 500 ms median reads 500.17 ms; the mean is exact.
     @Test func perRequestTableWithFailures() {
         let s = SummaryFixture.accumulator().summary(parallel: 2, number: 5)
         let expected = """
@@ -29,7 +31,7 @@ import Testing
             ├───────────────┼────────┼────────┼────────┼────────┤
             │ TTFT (ms)     │ 200.00 │ 200.00 │ 300.00 │ 300.00 │
             │ TPOT (ms)     │ 522.22 │ 566.67 │ 800.00 │ 800.00 │
-            │ ITL (ms)      │ 483.33 │ 500.00 │ 800.00 │ 800.00 │
+            │ ITL (ms)      │ 483.33 │ 500.17 │ 800.00 │ 800.00 │
             │ Latency (s)   │ 1.1667 │ 1.0000 │ 2.0000 │ 2.0000 │
             │ Input tokens  │   20.0 │   20.0 │   30.0 │   30.0 │
             │ Output tokens │    3.0 │    3.0 │    4.0 │    4.0 │

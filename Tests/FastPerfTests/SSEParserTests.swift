@@ -71,19 +71,6 @@ func splitFeeds(_ bytes: [UInt8], at offsets: [Int]) -> [[UInt8]] {
     return pieces
 }
 
-/// A small deterministic generator (SplitMix64) so random splits are reproducible.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Asserts that every way of splitting `bytes` gives `expected`: byte by byte, at every index
 /// into two feeds, and `randomTriples` random three-way splits; each with a normal and a tiny
 /// initial capacity.

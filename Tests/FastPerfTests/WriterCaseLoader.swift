@@ -26,17 +26,22 @@ enum WriterCaseLoader {
     /// A completed record for case `number`; `blockMillis[k]` is block k's arrival (ms after start), missing
     /// entries continue 1 ms apart. `endMillis` is the stream's end (default: last block + 1 ms).
     static func record(_ number: Int, blockMillis: [Double] = [], endMillis: Double? = nil) throws -> RequestRecord {
-        let raw = try bytes(number)
+        try record(raw: bytes(number), label: "case-\(number)", requestIndex: number, blockMillis: blockMillis, endMillis: endMillis)
+    }
+
+    /// The same from a whole raw response (`head` CRLF CRLF `body`), e.g. an `APIFixtures` response.
+    static func record(raw: [UInt8], label: String, requestIndex: Int = 0, blockMillis: [Double] = [],
+                       endMillis: Double? = nil) throws -> RequestRecord {
         let crlf2: [UInt8] = [13, 10, 13, 10]
         guard let split = (0...(raw.count - 4)).first(where: { Array(raw[$0..<$0 + 4]) == crlf2 }) else {
-            throw FastPerfError("case-\(number): no header end")
+            throw FastPerfError("\(label): no header end")
         }
         let head = String(decoding: raw[..<split], as: UTF8.self)
         let body = Array(raw[(split + 4)...])
         let statusLine = head.components(separatedBy: "\r\n")[0]
         let status = Int(statusLine.split(separator: " ")[1])!
 
-        var record = RequestRecord(requestIndex: number, loopID: 0, connectionID: 7)
+        var record = RequestRecord(requestIndex: requestIndex, loopID: 0, connectionID: 7)
         record.intendedStartNanos = base
         record.startNanos = base
         record.headNanos = base + 1_000_000

@@ -57,8 +57,41 @@ public struct RunArguments: Sendable, Codable, Equatable {
     public var dbCommitInterval: Int = 1000
     /// `full` keeps request and response payloads in the DB; `metrics` keeps timings and counts only.
     public var dbStore: String = "full"
-    /// Loop threads (`--threads`); this build runs one loop.
-    public var threads: Int = 1
+    /// Target request rates, req/s (`--rate`); empty = no pacing (closed loop). With `--open-loop` each rate is
+    /// a sweep point paired with `--number`; without, the first rate paces a closed loop capped by `--parallel`.
+    public var rate: [Double] = []
+    /// Fire requests on the arrival schedule with no concurrency cap (`--open-loop`).
+    public var openLoop = false
+    /// Spacing of arrivals (`--arrival poisson|constant|gamma`).
+    public var arrival: ArrivalProcess = .poisson
+    /// Gamma shape for `--arrival gamma` (`--burstiness`): 1 = Poisson, < 1 burstier, > 1 smoother.
+    public var burstiness: Double = 1
+    /// Soft stop per point, s (`--duration`): no new request after it; requests in flight finish.
+    public var duration: Double?
+    /// Warm-up requests before each point (`--warmup-num`): ≥ 1 a count, in (0, 1) a fraction of
+    /// `--number`; excluded from statistics and from the database.
+    public var warmupNum: Double = 0
+    /// `workload_trace`: divide the recorded arrival offsets by this (`--trace-speed`; 2 = twice as fast).
+    public var traceSpeed: Double = 1
+    /// Loop threads (`--threads`); 0 = one per core. Never more than the point's `--parallel`.
+    public var threads: Int = 0
+    /// Request body template (`--query-template`, JSON text or `@file`): `%m` → model, `%p` → prompt; its
+    /// fields are kept over flag values (see `QueryTemplate`).
+    public var queryTemplate: String?
+    /// Start the dataset at this item, wrapping around (`--dataset-offset`, ≥ 0).
+    public var datasetOffset: Int = 0
+    /// Per-dataset options (`--dataset-args`), a JSON object as text; each dataset rejects keys it lacks.
+    public var datasetArgs: String?
+    /// How `request` and `response_messages` are stored (`--db-format`): `json` (the body as sent, a JSON
+    /// array of event data strings) or `pickle` (base64 of Python pickles, as evalscope's analysis script reads).
+    public var dbFormat: String = "json"
+    /// Tokenizer (`--tokenizer-path`): a model directory with `tokenizer.json`, the file itself, or a
+    /// `.tiktoken` rank file. Enables `random`, token-counting length filters and the token-count fallback.
+    public var tokenizerPath: String?
+    /// `huggingface` (default) or `tiktoken:cl100k_base` / `tiktoken:o200k_base` (`--tokenizer-kind`).
+    public var tokenizerKind: String?
+    /// `random` only: tokens of one shared random prefix put before every prompt (`--prefix-length`).
+    public var prefixLength: Int = 0
     /// How progress is shown while a point runs (terminal line, log lines, or nothing for `--quiet`).
     /// Not saved with the arguments (absent from `CodingKeys`).
     public var progressDisplay: ProgressDisplayMode = .off
@@ -84,7 +117,17 @@ public struct RunArguments: Sendable, Codable, Equatable {
         case totalTimeout = "total_timeout"
         case dbCommitInterval = "db_commit_interval"
         case dbStore = "db_store"
-        case threads
+        case threads, rate, arrival, burstiness, duration
+        case openLoop = "open_loop"
+        case warmupNum = "warmup_num"
+        case traceSpeed = "trace_speed"
+        case queryTemplate = "query_template"
+        case datasetOffset = "dataset_offset"
+        case datasetArgs = "dataset_args"
+        case dbFormat = "db_format"
+        case tokenizerPath = "tokenizer_path"
+        case tokenizerKind = "tokenizer_kind"
+        case prefixLength = "prefix_length"
     }
 
     /// A copy safe to write to disk or print: the API key and Authorization-like headers masked.

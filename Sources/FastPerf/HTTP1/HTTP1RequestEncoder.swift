@@ -20,13 +20,20 @@ struct HTTP1RequestEncoder {
 
     /// Rejects header names or values that would break the request framing (CR, LF, NUL; names need a token).
     /// Throws `FastPerfError` naming the header.
+    /// Header fields FastPerf writes itself; a user value would break the framing or the target.
+    static let reservedNames: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer"]
+
     static func validate(name: String, value: String) throws {
-        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        if name.isEmpty || !name.allSatisfy({ tchar.contains($0) }) {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        if name.isEmpty || !name.utf8.allSatisfy({ tchar.contains($0) }) {
             throw FastPerfError("invalid header name \"\(name)\"")
         }
-        if value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
-            throw FastPerfError("invalid value for header \(name): contains a line break")
+        if reservedNames.contains(name.lowercased()) {
+            throw FastPerfError("header \(name) is set by FastPerf and cannot be given with --headers")
+        }
+        // Checked on bytes: Swift treats "\r\n" as one Character, which a Character test for "\n" misses.
+        if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
+            throw FastPerfError("invalid value for header \(name): contains a line break or NUL")
         }
     }
 }

@@ -352,7 +352,7 @@ struct HTTP1HeadAccumulator {
     init(maxBytes: Int, skipsLeadingEmptyLines: Bool) {
         self.maxBytes = maxBytes
         self.skipsLeadingEmptyLines = skipsLeadingEmptyLines
-        buffer.reserveCapacity(min(maxBytes, 4096))
+        buffer.reserveCapacity(min(maxBytes, 1024))  // typical response heads; grows when needed
     }
 
     /// True when no byte of a head is buffered (skipped leading empty lines do not count).

@@ -6,18 +6,15 @@ public struct BenchmarkPoint: Sendable {
     /// Closed-loop concurrency and request count of the point.
     public let parallel: Int
     public let number: Int
+    /// Target rate, req/s, of a rate-driven point.
+    public let rate: Double?
     /// The point's folder.
     public let directory: String
     public let summary: RunSummary
     /// Rows written to `benchmark_data.db`.
     public let rows: Int
-    /// Records that waited on a loop's overflow list because its ring was full.
-    public let ringOverflows: Int
-    /// Most requests in flight at once.
-    public let peakInFlight: Int
-    /// CPU seconds used by the loop thread(s) and by the writer thread.
-    public let loopCPUSeconds: Double
-    public let writerCPUSeconds: Double
+    /// What the client itself used and how close it came to limiting the run.
+    public let client: ClientUsage
     /// `uv_loop_close` status after the point (0 = every handle was closed).
     public let loopCloseStatus: Int32
 }
@@ -46,9 +43,61 @@ public enum Benchmark {
         var url: String
     }
 
+    /// One sweep point: its load shape and folder name.
+    struct PointSpec {
+        /// Closed loop: connections; rate-paced: the connection cap; open loop: 0 (no cap).
+        var parallel: Int
+        var number: Int
+        /// Target rate, req/s, for rate-driven points.
+        var rate: Double?
+        /// `parallel_P_number_N` or, for open loop, `rate_R_number_N` (R as Python prints a float).
+        var folder: String
+        /// Replays the `workload_trace` dataset's arrival times (open loop).
+        var trace = false
+        /// evalscope's `Concurrency` value: `parallel`, or −1 in open loop.
+        var concurrencyLabel: Int { (rate != nil || trace) && parallel == 0 ? -1 : parallel }
+    }
+
+    /// The sweep points of a run, in order.
+    static func points(_ a: RunArguments) -> [PointSpec] {
+        if isTrace(a) {
+            return [PointSpec(parallel: 0, number: a.number.first ?? 1000, rate: nil, folder: "trace_number_\(a.number.first ?? 1000)", trace: true)]
+        }
+        if a.openLoop {
+            return zip(a.rate, a.number).map { r, n in
+                PointSpec(parallel: 0, number: n, rate: r, folder: "rate_\(r)_number_\(n)")
+            }
+        }
+        return zip(a.parallel, a.number).map { p, n in
+            PointSpec(parallel: p, number: n, rate: a.rate.first, folder: "parallel_\(p)_number_\(n)")
+        }
+    }
+
+    /// The run replays a `workload_trace` (its own arrival times; open loop, `--rate` not used).
+    static func isTrace(_ a: RunArguments) -> Bool { a.prompt == nil && a.dataset == WorkloadTraceDataset.name }
+
+    /// The longest timeout accepted, s (about 11.6 days); longer values are a way of saying "none" that
+    /// would overflow the ns clock arithmetic.
+    static let maxTimeoutSeconds = 1_000_000.0
+
     /// Checks what can be checked before anything starts. Throws `FastPerfError` with one line.
     public static func validate(_ a: RunArguments) throws {
-        if a.parallel.count != a.number.count {
+        if !a.rate.isEmpty {
+            if let r = a.rate.first(where: { !($0 > 0 && $0.isFinite) }) { throw FastPerfError("--rate must be a positive number of requests/s (got \(r))") }
+            if a.openLoop && a.rate.count != a.number.count {
+                throw FastPerfError("--rate and --number need the same number of values with --open-loop (got \(a.rate.count) and \(a.number.count))")
+            }
+        } else if a.openLoop && !isTrace(a) {
+            throw FastPerfError("--open-loop needs --rate R (requests/s)")
+        }
+        if !(a.traceSpeed > 0 && a.traceSpeed.isFinite) { throw FastPerfError("--trace-speed must be a positive number (got \(a.traceSpeed))") }
+        if isTrace(a) && (a.number.count > 1 || !a.rate.isEmpty) {
+            throw FastPerfError("workload_trace replays its own arrival times: give one --number (a limit) and no --rate")
+        }
+        if !(a.burstiness > 0 && a.burstiness.isFinite) { throw FastPerfError("--burstiness must be a positive number (got \(a.burstiness))") }
+        if let d = a.duration, !(d > 0 && d <= maxTimeoutSeconds) { throw FastPerfError("--duration must be a positive number of seconds (got \(d))") }
+        if !(a.warmupNum >= 0 && a.warmupNum.isFinite) { throw FastPerfError("--warmup-num must be a count or a fraction (got \(a.warmupNum))") }
+        if a.parallel.count != a.number.count && !a.openLoop && !isTrace(a) {
             throw FastPerfError("--parallel and --number need the same number of values (got \(a.parallel.count) and \(a.number.count))")
         }
         if a.parallel.isEmpty { throw FastPerfError("--parallel needs at least one value") }
@@ -57,15 +106,34 @@ public enum Benchmark {
         if !["full", "metrics"].contains(a.dbStore) { throw FastPerfError("--db-store must be full or metrics (got \(a.dbStore))") }
         if a.dbCommitInterval < 1 { throw FastPerfError("--db-commit-interval must be at least 1") }
         for (name, v) in [("--connect-timeout", a.connectTimeout), ("--read-timeout", a.readTimeout), ("--total-timeout", a.totalTimeout)] {
-            if let v, !(v > 0) { throw FastPerfError("\(name) must be a positive number of seconds (got \(v))") }
+            if let v, !(v > 0 && v <= maxTimeoutSeconds) {
+                throw FastPerfError("\(name) must be a number of seconds in (0, \(Int(maxTimeoutSeconds))] (got \(v))")
+            }
         }
-        if a.sleepInterval < 0 { throw FastPerfError("--sleep-interval must not be negative") }
+        for (name, v) in [("--temperature", a.temperature), ("--top-p", a.topP)] {
+            if let v, !v.isFinite { throw FastPerfError("\(name) must be a finite number (got \(v))") }
+        }
+        if let m = a.maxTokens, m < 1 { throw FastPerfError("--max-tokens must be at least 1 (got \(m))") }
+        if let m = a.minTokens, m < 0 { throw FastPerfError("--min-tokens must not be negative (got \(m))") }
+        if let key = a.apiKey, key.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
+            throw FastPerfError("--api-key contains a line break or NUL")
+        }
+        if !(a.sleepInterval >= 0 && a.sleepInterval <= 86_400) { throw FastPerfError("--sleep-interval must be 0…86400 s (got \(a.sleepInterval))") }
+        var names = Set<String>()
+        for p in points(a) where !names.insert(p.folder).inserted {
+            throw FastPerfError("the sweep has \(p.folder) twice; each point needs its own values")
+        }
         if let extra = a.extraArgs {
             let parsed = try? JSONSerialization.jsonObject(with: Data(extra.utf8))
             if !(parsed is [String: Any]) { throw FastPerfError("--extra-args must be a JSON object, e.g. '{\"ignore_eos\": true}' (got \(extra))") }
         }
         for (k, v) in a.headers { try HTTP1RequestEncoder.validate(name: k, value: v) }
-        if a.threads != 1 { throw FastPerfError("--threads: this build runs one loop thread (got \(a.threads))") }
+        if !["json", "pickle"].contains(a.dbFormat) { throw FastPerfError("--db-format must be json or pickle (got \(a.dbFormat))") }
+        if a.datasetOffset < 0 { throw FastPerfError("--dataset-offset must not be negative (got \(a.datasetOffset))") }
+        if a.threads < 0 { throw FastPerfError("--threads must be at least 1 (got \(a.threads))") }
+        if a.prefixLength < 0 { throw FastPerfError("--prefix-length must not be negative (got \(a.prefixLength))") }
+        if a.tokenizerKind != nil && a.tokenizerPath == nil { throw FastPerfError("--tokenizer-kind needs --tokenizer-path") }
+        _ = try Tokenizer.forRun(a)  // a bad tokenizer is an error before anything runs
     }
 
     static func parseURL(_ url: String, defaultPath: String, log: (String) -> Void) throws -> Target {
@@ -75,13 +143,17 @@ public enum Benchmark {
         if scheme == "https" { throw FastPerfError("--url \(url): HTTPS is not supported by this build yet; use an http:// URL") }
         guard scheme == "http" else { throw FastPerfError("--url \(url): only http:// URLs are supported") }
         let port = c.port ?? 80
+        guard (1...65535).contains(port) else { throw FastPerfError("--url \(url): port \(port) is out of range (1…65535)") }
         var path = c.percentEncodedPath
         let known = ["chat/completions", "completions", "responses", "embeddings", "reranks", "rerank"]
         if path.isEmpty || path == "/" {
             path = defaultPath
             log("--url has no path; using \(path)")
-        } else if !known.contains(where: { path.hasSuffix($0) || path.hasSuffix($0 + "/") }) {
-            path = (path.hasSuffix("/") ? String(path.dropLast()) : path) + "/chat/completions"
+        } else if !known.contains(where: { path.hasSuffix($0) || path.hasSuffix($0 + "/") }) && !path.hasSuffix(defaultPath),
+            defaultPath.hasPrefix("/v1/")
+        {
+            // A base URL such as `/v1` or `/openai/v1`: append the API's endpoint (`/chat/completions`, `/messages`, …).
+            path = (path.hasSuffix("/") ? String(path.dropLast()) : path) + defaultPath.dropFirst(3)
             log("--url does not name an endpoint; using \(path)")
         }
         let target = path + (c.percentEncodedQuery.map { "?" + $0 } ?? "")
@@ -96,9 +168,15 @@ public enum Benchmark {
         var args = arguments
         try validate(args)
         let plugin = try PluginRegistry.api(named: args.api)
-        let dataset = try PluginRegistry.dataset(named: args.dataset, arguments: args)
-        let items = try dataset.buildMessages()
+        let buildStart = Date()
+        let items = try PluginCall.items(args)
+        if isTrace(args) {
+            // A trace is replayed once: --number can only shorten it.
+            args.number = [min(args.number.first ?? items.count, items.count)]
+        }
         if items.isEmpty { throw FastPerfError("the dataset yielded no prompts") }
+        let buildSeconds = Date().timeIntervalSince(buildStart)
+        let tokenizer = try Tokenizer.forRun(args)
 
         // The embedded mock server when no URL is given.
         var server: MockServer?
@@ -109,45 +187,58 @@ public enum Benchmark {
             config.ttftMillis = 10
             config.itlMillis = 1
             config.outputTokens = min(args.maxTokens ?? 32, 32)
+            config.tokenizer = tokenizer
             let s = MockServer(configuration: config)
             let port = try s.start()
             server = s
-            args.url = "http://127.0.0.1:\(port)/v1/chat/completions"
+            args.url = "http://127.0.0.1:\(port)\(plugin.defaultPath)"
             log("No --url given: benchmarking the embedded mock server at \(args.url!) (TTFT 10 ms, ITL 1 ms, \(config.outputTokens!) tokens per reply)")
         }
+        let speedBenchmark = args.prompt == nil && SpeedBenchmarkDataset.isSpeedBenchmark(args.dataset)
+        if speedBenchmark { SpeedBenchmarkDataset.adjust(&args, itemCount: items.count, log: log) }
         let target = try parseURL(args.url!, defaultPath: plugin.defaultPath, log: log)
         let address = try SocketAddress.resolve(host: target.host, port: target.port)
-        try address.probeConnect(timeoutSeconds: args.connectTimeout ?? 10)
+        try address.probeConnect(timeoutSeconds: min(args.connectTimeout ?? 10, 30))
+        log(String(format: "Dataset %@: %d items built in %.2f s", args.prompt == nil ? args.dataset : "prompt", items.count,
+                   buildSeconds))
 
         // Render every request once (the largest point's count; smaller points use a prefix).
         let maxNumber = args.number.max()!
-        let cycled = cycledItems(items, count: maxNumber)
         var common: [(String, String)] = [("Content-Type", "application/json"), ("User-Agent", "fastperf/\(FastPerfVersion.string)")]
-        if let key = args.apiKey { common.append(("Authorization", "Bearer \(key)")) }
+        if let key = args.apiKey { common.append(contentsOf: plugin.authorizationHeaders(apiKey: key)) }
         for (k, v) in args.headers.sorted(by: { $0.key < $1.key }) { common.append((k, v)) }
         let encoder = HTTP1RequestEncoder(authority: target.authority, commonHeaders: common)
-        var requests: [APIRequest] = []
-        var rendered: [[UInt8]] = []
-        requests.reserveCapacity(maxNumber)
-        rendered.reserveCapacity(maxNumber)
-        for item in cycled {
-            let r = try plugin.buildRequest(item, arguments: args, path: target.target)
-            requests.append(r)
-            rendered.append(encoder.encode(target: target.target, extraHeaders: r.headers, body: r.body))
+        // The dataset cycles when --number exceeds it: render each distinct item once and reuse it.
+        let distinct = cycledItems(items, count: min(items.count, maxNumber))
+        var distinctRequests: [APIRequest] = []
+        var distinctRendered: [[UInt8]] = []
+        for (index, item) in distinct.enumerated() {
+            let r = try PluginCall.request(plugin, item: item, index: index, arguments: args, path: target.target)
+            distinctRequests.append(r)
+            distinctRendered.append(encoder.encode(target: target.target, extraHeaders: r.headers, body: r.body))
         }
+        let requests = (0..<maxNumber).map { distinctRequests[$0 % distinctRequests.count] }
+        // The token-count fallback needs each request's prompt (writer thread; only with --tokenizer-path).
+        let tokenCounter = tokenizer.map { t in
+            TokenCounter(tokenizer: t, items: (0..<maxNumber).map { distinct[$0 % distinct.count] })
+        }
+        var rendered = (0..<maxNumber).map { distinctRendered[$0 % distinctRendered.count] }
         let arena = RequestArena(rendered)
         rendered = []
 
-        // Output tree.
-        let now = Date()
-        let stamp = DateFormatter()
-        stamp.dateFormat = "yyyyMMdd_HHmmss"
-        stamp.locale = Locale(identifier: "en_US_POSIX")
-        let runName = sanitize(args.name ?? URL(fileURLWithPath: args.model).lastPathComponent)
-        var runDir = URL(fileURLWithPath: args.outputsDir)
-        if !args.noTimestamp { runDir.appendPathComponent(stamp.string(from: now)) }
-        runDir.appendPathComponent(runName)
-        try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
+        // Output tree. Everything that can refuse the run is checked before the first file is written.
+        let encoderJSON = JSONEncoder()
+        encoderJSON.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let argsJSON = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
+        encoderJSON.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let argsLine = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
+        let runDir = try chooseRunDirectory(args)
+        let specs = points(args)
+        let pointDirs = specs.map { runDir.appendingPathComponent($0.folder) }
+        for dir in pointDirs where FileManager.default.fileExists(atPath: dir.appendingPathComponent("benchmark_data.db").path) {
+            throw FastPerfError("\(dir.path)/benchmark_data.db already exists; choose another --name or --outputs-dir")
+        }
+        try makeDirectory(runDir)
         let logFile = runDir.appendingPathComponent("benchmark.log").path
         guard FileManager.default.createFile(atPath: logFile, contents: nil) else {
             throw FastPerfError("cannot create \(logFile)")
@@ -159,122 +250,235 @@ public enum Benchmark {
             let stampFormatter = ISO8601DateFormatter()
             logHandle?.write(Data((stampFormatter.string(from: Date()) + " " + line + "\n").utf8))
         }
-        let encoderJSON = JSONEncoder()
-        encoderJSON.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let argsJSON = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
-        tee("fastperf \(FastPerfVersion.string) perf: \(target.url), \(args.parallel.count) point(s), outputs in \(runDir.path)")
-        tee("Arguments: \(argsJSON.replacingOccurrences(of: "\n", with: " "))")
+        tee("fastperf \(FastPerfVersion.string) perf: \(target.url), \(specs.count) point(s), outputs in \(runDir.path)")
+        tee("Arguments: \(argsLine)")
         let nofile = raiseOpenFilesLimit()
         if let p = args.parallel.max(), nofile > 0, p + 64 > nofile {
             tee("Warning: --parallel \(p) needs about \(p + 64) open files but the limit is \(nofile); connections beyond it fail as connect_failed rows")
         }
 
         var points: [BenchmarkPoint] = []
-        for (i, (parallel, number)) in zip(args.parallel, args.number).enumerated() {
+        for (i, spec) in specs.enumerated() {
+            let number = spec.number
+            if StopSignal.received > 0 { break }
             if i > 0 && args.sleepInterval > 0 {
                 tee("Sleeping \(args.sleepInterval) s before the next point")
                 Thread.sleep(forTimeInterval: args.sleepInterval)
+                if StopSignal.received > 0 { break }
             }
-            let dir = runDir.appendingPathComponent("parallel_\(parallel)_number_\(number)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let dir = pointDirs[i]
+            try makeDirectory(dir)
             try Data(argsJSON.utf8).write(to: dir.appendingPathComponent("benchmark_args.json"))
-            tee("Point \(i + 1)/\(args.parallel.count): parallel \(parallel), number \(number)")
-            let point = try runPoint(parallel: parallel, number: number, directory: dir.path, arguments: args,
+            tee("Point \(i + 1)/\(specs.count): \(spec.folder.replacingOccurrences(of: "_", with: " "))")
+            let warmup = args.warmupNum >= 1 ? Int(args.warmupNum) : (args.warmupNum > 0 ? max(1, Int(args.warmupNum * Double(number))) : 0)
+            if warmup > 0 {
+                var w = spec
+                w.number = min(warmup, maxNumber)
+                tee("Warm-up: \(w.number) requests (not measured, not stored)")
+                _ = try runPoint(spec: w, directory: nil, arguments: args, argsJSON: argsJSON, address: address,
+                                 arena: arena, requests: requests, plugin: plugin, tokenCounter: nil, log: tee)
+                if StopSignal.received > 0 { break }
+            }
+            let point = try runPoint(spec: spec, directory: dir.path, arguments: args,
                                      argsJSON: argsJSON, address: address, arena: arena, requests: requests,
-                                     plugin: plugin, log: tee)
+                                     plugin: plugin, tokenCounter: tokenCounter,
+                                     log: tee)
             points.append(point)
-            do { try PointCounters(point, url: target.url, loops: args.threads).save(databasePath: dir.path + "/benchmark_data.db") } catch { tee("Warning: \(error)") }
-            tee(ReportText.perRequestTable(summary: point.summary))
+            do { try PointCounters(point, url: target.url).save(databasePath: dir.path + "/benchmark_data.db") } catch { tee("Warning: \(error)") }
+            if StopSignal.received > 0 {
+                tee("Stopped by a signal after \(point.rows) of \(number) requests; later points skipped")
+            }
+            let sm = point.summary
+            tee(String(format: "Point %d done: %d/%d ok, %.2f req/s, %.1f output tok/s", i + 1, sm.successRequests,
+                       sm.totalRequests, sm.requestThroughput, sm.outputThroughput))
+            if speedBenchmark { tee(try SpeedBenchmarkDataset.writeReport(directory: dir.path)) }
         }
         let text = summaryText(points: points, url: target.url)
         try Data(text.utf8).write(to: runDir.appendingPathComponent("performance_summary.txt"))
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             logHandle?.write(Data((line + "\n").utf8))
         }
-        do { _ = try RunReport.writeLive(runDirectory: runDir.path, points: points, url: target.url, loops: args.threads) } catch { tee("Warning: no \(RunReport.htmlFileName): \(error)") }
+        do { _ = try RunReport.writeLive(runDirectory: runDir.path, points: points, url: target.url) } catch { tee("Warning: no \(RunReport.htmlFileName): \(error)") }
         return BenchmarkReport(runDirectory: runDir.path, url: target.url, points: points, summaryText: text)
     }
 
+    /// `<outputs-dir>/<YYYYMMDD_HHMMSS>/<name>/`, or without the timestamp level under `--no-timestamp`. Two
+    /// runs started in the same second get `_2`, `_3`… on the timestamp instead of sharing a folder.
+    static func chooseRunDirectory(_ args: RunArguments) throws -> URL {
+        let runName = sanitize(args.name ?? URL(fileURLWithPath: args.model).lastPathComponent)
+        let base = URL(fileURLWithPath: args.outputsDir)
+        if args.noTimestamp { return base.appendingPathComponent(runName) }
+        let stamp = DateFormatter()
+        stamp.dateFormat = "yyyyMMdd_HHmmss"
+        stamp.locale = Locale(identifier: "en_US_POSIX")
+        let time = stamp.string(from: Date())
+        var candidate = base.appendingPathComponent(time).appendingPathComponent(runName)
+        var k = 2
+        while FileManager.default.fileExists(atPath: candidate.path) {
+            candidate = base.appendingPathComponent("\(time)_\(k)").appendingPathComponent(runName)
+            k += 1
+        }
+        return candidate
+    }
+
+    /// Creates `dir` and its parents; throws `FastPerfError` with the system's reason in one line.
+    static func makeDirectory(_ dir: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        } catch {
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            let reason = underlying.map { String(cString: strerror(Int32($0.code))) } ?? "\(error)"
+            throw FastPerfError("cannot create folder \(dir.path): \(reason)")
+        }
+    }
+
+    /// A folder name from a model or run name: path separators, shell-unfriendly and control characters
+    /// become `_`; `.` and `..` are not names.
     static func sanitize(_ name: String) -> String {
-        let bad = Set("/\\:*?\"<>| ")
-        let s = String(name.map { bad.contains($0) ? "_" : $0 })
+        let bad = Set("/\\:*?\"<>| ".unicodeScalars)
+        var s = String(String.UnicodeScalarView(name.unicodeScalars.map {
+            bad.contains($0) || $0.properties.generalCategory == .control ? "_" : $0
+        }))
+        if s.allSatisfy({ $0 == "." }) { s = "" }
         return s.isEmpty ? "run" : s
     }
 
-    private static func runPoint(parallel: Int, number: Int, directory: String, arguments args: RunArguments,
+    /// Runs one point. With `directory` nil it is a warm-up: records are judged by nobody and stored nowhere.
+    private static func runPoint(spec: PointSpec, directory: String?, arguments args: RunArguments,
                                  argsJSON: String, address: SocketAddress, arena: RequestArena,
-                                 requests: [APIRequest], plugin: any APIPlugin,
+                                 requests: [APIRequest], plugin: any APIPlugin, tokenCounter: TokenCounter?,
                                  log: @escaping @Sendable (String) -> Void) throws -> BenchmarkPoint {
-        let progress = RunProgress()
-        let ring = SPSCRing<RequestRecord>(capacity: 16384)
+        let number = spec.number
+        let parallel = spec.parallel
+        let progress = RunProgress(totalRequests: number)
+        // One loop thread per core by default, never more loops than connections (or than requests).
+        let cores = args.threads > 0 ? args.threads : ProcessInfo.processInfo.activeProcessorCount
+        let loops = max(1, min(cores, parallel > 0 ? parallel : number))
+        let rings = (0..<loops).map { _ in SPSCRing<RequestRecord>(capacity: 8192) }
         let monoAnchor = MonotonicClock.nowNanos()
         let wallAnchor = Date().timeIntervalSince1970
-        let writerPlan = WriterPlan(rings: [ring], requests: requests, plugin: plugin, expected: number, loops: 1,
-                                    databasePath: directory + "/benchmark_data.db", argumentsJSON: argsJSON,
+        var writerPlan = WriterPlan(rings: rings, requests: requests, plugin: plugin, expected: number, loops: loops,
+                                    databasePath: directory.map { $0 + "/benchmark_data.db" }, argumentsJSON: argsJSON,
                                     startedAt: ISO8601DateFormatter().string(from: Date()),
                                     wallClockAnchor: wallAnchor, monotonicAnchorNanos: monoAnchor,
                                     commitInterval: args.dbCommitInterval, storePayloads: args.dbStore == "full",
-                                    progress: progress)
+                                    progress: progress, pickle: args.dbFormat == "pickle")
+        writerPlan.tokenCounter = tokenCounter
+        if spec.trace { writerPlan.requestIDs = try WorkloadTraceDataset.schedule(args, count: number).1 }
+        let plan = writerPlan
         let writerResult = Mutex<WriterOutcome?>(nil)
         let writer = try OSThread(name: "fastperf-writer") {
-            let out = ResultPipeline.run(writerPlan)
+            let out = ResultPipeline.run(plan)
             writerResult.withLock { $0 = out }
         }
         func nanos(_ s: Double?) -> UInt64 { s.map { UInt64($0 * 1e9) } ?? 0 }
-        let loopPlan = LoopPlan(loopID: 0, address: address, arena: arena, requestIndices: 0..<number,
-                                parallel: parallel, connectTimeoutNanos: nanos(args.connectTimeout),
-                                readTimeoutNanos: nanos(args.readTimeout), totalTimeoutNanos: nanos(args.totalTimeout),
-                                ring: ring, progress: progress)
-        let loopResult = Mutex<(cpu: Double, closeStatus: Int32, error: String?)>((0, 0, nil))
-        let loopThread = try OSThread(name: "fastperf-loop0") {
-            do {
-                let loop = try EventLoop()
-                let driver = ClosedLoopDriver(plan: loopPlan, loop: loop)
-                driver.start()
-                loop.run()
-                let rc = loop.close()
-                loopResult.withLock { $0 = (ResourceUsage.threadCPUSeconds(), rc, nil) }
-            } catch {
-                loopResult.withLock { $0.error = "\(error)" }
-                progress.loopsFinished.add(1, ordering: .releasing)
-            }
+        let loopResults = Mutex<[LoopOutcome]>([])
+        var threads: [OSThread] = []
+        // The schedule's zero, a little ahead so every loop is running before the first arrival.
+        let origin = MonotonicClock.nowNanos() + 20_000_000
+        // Rate-driven points (open loop, or closed loop capped by --parallel) follow an arrival schedule.
+        var schedule = spec.rate.map { rate in
+            ArrivalSchedule(count: number, rate: rate, process: args.arrival, burstiness: args.burstiness,
+                            seed: UInt64(truncatingIfNeeded: args.seed ?? 0))
         }
-        let display = ProgressDisplay(mode: args.progressDisplay, parallel: parallel, number: number, progress: progress, log: log)
+        if spec.trace { schedule = try WorkloadTraceDataset.schedule(args, count: number).0 }
+        for id in 0..<loops {
+            var plan = LoopPlan(loopID: id, address: address, arena: arena,
+                                parallel: parallel / loops + (id < parallel % loops ? 1 : 0),
+                                connectTimeoutNanos: nanos(args.connectTimeout),
+                                readTimeoutNanos: nanos(args.readTimeout), totalTimeoutNanos: nanos(args.totalTimeout),
+                                ring: rings[id], progress: progress)
+            plan.arrivals = schedule?.share(loop: id, of: loops)
+            plan.originNanos = origin
+            if let d = args.duration { plan.deadlineNanos = (schedule == nil ? MonotonicClock.nowNanos() : origin) + nanos(d) }
+            let loopPlan = plan
+            threads.append(try OSThread(name: "fastperf-loop\(id)") {
+                let out = LoopOutcome.run(loopPlan)
+                loopResults.withLock { $0.append(out) }
+            })
+        }
+        let label = directory == nil ? "warm-up" : spec.folder.components(separatedBy: "_number_")[0].replacingOccurrences(of: "_", with: " ")
+        let display = ProgressDisplay(mode: args.progressDisplay, label: label, number: number, progress: progress, log: log)
+        var signalsSeen = 0
         while writerResult.withLock({ $0 == nil }) {
             usleep(20_000)
+            let signals = StopSignal.received
+            if signals > signalsSeen {
+                signalsSeen = signals
+                if signals == 1 {
+                    progress.stopRequested.store(true, ordering: .relaxed)
+                    log("Stopping: no new requests; waiting for \(progress.inFlight.load(ordering: .relaxed)) in flight (signal again to abort them)")
+                } else {
+                    progress.abortRequested.store(true, ordering: .relaxed)
+                    log("Aborting the requests in flight; they are stored as reset rows")
+                }
+            }
             display.update()
         }
         display.finish()
-        loopThread.join()
+        for t in threads { t.join() }
         writer.join()
+        let wallSeconds = Double(MonotonicClock.nowNanos() - monoAnchor) / 1e9
         let out = writerResult.withLock { $0 } ?? WriterOutcome(error: "writer thread ended without a result")
-        let loopOut = loopResult.withLock { $0 }
-        if let e = loopOut.error { throw FastPerfError("event loop failed: \(e)") }
+        let loopOuts = loopResults.withLock { $0 }
+        if let e = loopOuts.compactMap(\.error).first { throw FastPerfError("event loop failed: \(e)") }
         if let e = out.error { throw FastPerfError("results could not be stored: \(e)") }
-        let summary = out.accumulator.summary(parallel: parallel, number: number)
-        try summary.summaryJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_summary.json"))
-        try summary.percentileJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_percentile.json"))
-        if out.rows != number {
+        // A trace's rate is its own: requests over the span of its arrival times.
+        let traceRate = schedule.map { s in
+            Double(max(s.offsetsNanos.count - 1, 1)) / max(Double(s.offsetsNanos.last ?? 0) / 1e9, 1e-9)
+        }
+        let summary = out.accumulator.summary(parallel: spec.concurrencyLabel, number: number,
+                                              rate: spec.trace ? traceRate : spec.rate)
+        if let directory {
+            try summary.summaryJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_summary.json"))
+            try summary.percentileJSON().write(to: URL(fileURLWithPath: directory + "/benchmark_percentile.json"))
+        }
+        if directory != nil && out.rows != number && StopSignal.received == 0 && args.duration == nil {
             log("Error: \(out.rows) rows stored for \(number) requests")
         }
-        return BenchmarkPoint(parallel: parallel, number: number, directory: directory, summary: summary, rows: out.rows,
-                              ringOverflows: progress.ringOverflows.load(ordering: .relaxed),
-                              peakInFlight: progress.peakInFlight.load(ordering: .relaxed),
-                              loopCPUSeconds: loopOut.cpu, writerCPUSeconds: out.cpuSeconds,
-                              loopCloseStatus: loopOut.closeStatus)
+        var lag = loopOuts[0].loopLag
+        for o in loopOuts.dropFirst() { lag.add(o.loopLag) }
+        let client = ClientUsage(
+            loopThreads: loops, loopCPUSeconds: loopOuts.map(\.cpuSeconds).reduce(0, +),
+            busiestLoopFraction: loopOuts.map { $0.cpuSeconds / max(wallSeconds, 1e-9) }.max() ?? 0,
+            writerCPUSeconds: out.cpuSeconds, wallSeconds: wallSeconds,
+            loopLagP99Millis: lag.totalCount > 0 ? Double(lag.valueAtPercentile(99)) / 1e6 : 0,
+            loopLagMaxMillis: lag.totalCount > 0 ? Double(lag.max) / 1e6 : 0,
+            loopLagSamples: Int(lag.totalCount),
+            ringOverflows: progress.ringOverflows.load(ordering: .relaxed),
+            peakInFlight: progress.peakInFlight.load(ordering: .relaxed),
+            peakRSSBytes: ResourceUsage.peakRSSBytes(),
+            sendLagP99Millis: summary.openLoop?.sendLagP99Millis)
+        return BenchmarkPoint(parallel: parallel, number: number, rate: spec.rate, directory: directory ?? "",
+                              summary: summary, rows: out.rows,
+                              client: client,
+                              loopCloseStatus: loopOuts.map(\.closeStatus).first(where: { $0 != 0 }) ?? 0)
     }
 
     /// `performance_summary.txt`: the overview table, each point's per-request table, and the client line.
     static func summaryText(points: [BenchmarkPoint], url: String) -> String {
         var text = "FastPerf \(FastPerfVersion.string) — \(url)\n\n"
-        text += ReportText.overviewTable(points: points.map { (parallel: $0.parallel, number: $0.number, summary: $0.summary) })
+        text += ReportText.overviewTable(points: points.map { (parallel: $0.summary.concurrency, number: $0.number, summary: $0.summary) })
         for p in points {
-            text += "\nparallel \(p.parallel), number \(p.number)\n"
+            if let rate = p.rate {
+                let shape = p.parallel == 0 ? "open loop" : "at most \(p.parallel) in flight"
+                text += "\nrate \(rate) req/s (\(shape)), number \(p.number)\n"
+            } else {
+                text += "\nparallel \(p.parallel), number \(p.number)\n"
+            }
             text += ReportText.perRequestTable(summary: p.summary)
-            let cpu = p.loopCPUSeconds + p.writerCPUSeconds
-            let perRequest = cpu / Double(max(1, p.rows)) * 1e6
-            text += String(format: "Client: CPU %.3f s (loop %.3f s, writer %.3f s), %.1f µs per request; peak in flight %d; ring overflows %d; rows stored %d/%d\n",
-                           cpu, p.loopCPUSeconds, p.writerCPUSeconds, perRequest, p.peakInFlight, p.ringOverflows, p.rows, p.number)
+            if let o = p.summary.openLoop {
+                func ms(_ c: PercentileColumn, _ permille: Int, _ decimals: Int) -> String {
+                    c.value(permille: permille).map { String(format: "%.\(decimals)f", $0) } ?? "-"
+                }
+                text += String(format: "Open loop: achieved %.2f req/s of %.2f; send lag p50 %.3f ms, p99 %.3f ms, max %.3f ms; mean concurrency %.2f, peak %d\n",
+                               o.achievedRate, o.targetRate, o.sendLagP50Millis, o.sendLagP99Millis, o.sendLagMaxMillis,
+                               o.meanConcurrency, p.client.peakInFlight)
+                text += "Corrected (from the intended send): TTFT p50 \(ms(o.correctedTTFT, 500, 2)) ms, p99 \(ms(o.correctedTTFT, 990, 2)) ms; "
+                    + "latency p50 \(ms(o.correctedLatency, 500, 4)) s, p99 \(ms(o.correctedLatency, 990, 4)) s\n"
+            }
+            text += p.client.line(requests: p.rows) + String(format: "; rows stored %d/%d\n", p.rows, p.number)
+            if let warning = p.client.warning { text += "Warning: \(warning)\n" }
         }
         return text
     }

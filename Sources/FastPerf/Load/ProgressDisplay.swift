@@ -18,7 +18,7 @@ final class ProgressDisplay {
     static let logIntervalNanos: UInt64 = 5_000_000_000
 
     private let mode: ProgressDisplayMode
-    private let parallel: Int
+    private let label: String
     private let number: Int
     private let progress: RunProgress
     private let log: (String) -> Void
@@ -27,13 +27,14 @@ final class ProgressDisplay {
     private var lastNanos: UInt64
 
     /// - Parameters:
+    ///   - label: the point, e.g. `parallel 8` or `rate 2.5`.
     ///   - write: where terminal output goes (default: standard error, unbuffered).
-    init(mode: ProgressDisplayMode, parallel: Int, number: Int, progress: RunProgress,
+    init(mode: ProgressDisplayMode, label: String, number: Int, progress: RunProgress,
          log: @escaping (String) -> Void,
          write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) },
          nowNanos: UInt64 = MonotonicClock.nowNanos()) {
         self.mode = mode
-        self.parallel = parallel
+        self.label = label
         self.number = number
         self.progress = progress
         self.log = log
@@ -68,7 +69,7 @@ final class ProgressDisplay {
     func line(nowNanos: UInt64) -> String {
         let stored = progress.stored.load(ordering: .relaxed)
         let failed = progress.failed.load(ordering: .relaxed)
-        return Self.line(parallel: parallel, number: number, done: stored, failed: failed,
+        return Self.line(label: label, number: number, done: stored, failed: failed,
                          outputTokens: progress.outputTokens.load(ordering: .relaxed),
                          inFlight: progress.inFlight.load(ordering: .relaxed),
                          elapsedSeconds: Double(nowNanos &- startNanos) / 1e9)
@@ -77,14 +78,14 @@ final class ProgressDisplay {
     /// The progress line from its numbers: `done` requests stored of `number` (`failed` of them failed),
     /// `outputTokens` completion tokens of the successes, `inFlight` requests now, `elapsedSeconds` since the point
     /// began. req/s and tok/s count successes over the elapsed time; ETA = remaining ÷ the stored-request rate.
-    static func line(parallel: Int, number: Int, done: Int, failed: Int, outputTokens: Int, inFlight: Int,
+    static func line(label: String, number: Int, done: Int, failed: Int, outputTokens: Int, inFlight: Int,
                      elapsedSeconds: Double) -> String {
         let rate = elapsedSeconds > 0 ? Double(done) / elapsedSeconds : 0
         let okRate = elapsedSeconds > 0 ? Double(done - failed) / elapsedSeconds : 0
         let tokRate = elapsedSeconds > 0 ? Double(outputTokens) / elapsedSeconds : 0
         let percent = number > 0 ? done * 100 / number : 0
         let eta = rate > 0 ? clock(Double(max(0, number - done)) / rate) : "-"
-        return "parallel \(parallel): \(done)/\(number) (\(percent)%) | " + String(format: "%.1f req/s | %.0f tok/s", okRate, tokRate)
+        return "\(label): \(done)/\(number) (\(percent)%) | " + String(format: "%.1f req/s | %.0f tok/s", okRate, tokRate)
             + " | \(inFlight) in flight | \(failed) error\(failed == 1 ? "" : "s") | \(clock(elapsedSeconds)) elapsed | ETA \(eta)"
     }
 

@@ -10,7 +10,10 @@ struct WriterPlan: Sendable {
     /// Records the loops will deliver (one per request sent).
     let expected: Int
     let loops: Int
-    let databasePath: String
+    /// Trace replay: each request's `request_id` by arena index (nil entries and nil = NULL).
+    var requestIDs: [String?]? = nil
+    /// `benchmark_data.db` of the point; nil for a warm-up, whose records are dropped.
+    let databasePath: String?
     let argumentsJSON: String
     let startedAt: String
     /// Unix-epoch seconds at `monotonicAnchorNanos`.
@@ -20,6 +23,10 @@ struct WriterPlan: Sendable {
     /// Keep request and response payloads (`--db-store full`).
     let storePayloads: Bool
     let progress: RunProgress
+    /// `--db-format pickle`: payload columns as base64 pickles (`PickledColumns`) instead of JSON text.
+    var pickle = false
+    /// Counts tokens of successes without usage (`--tokenizer-path`); nil leaves them NULL.
+    var tokenCounter: TokenCounter? = nil
 }
 
 /// What the writer thread hands back after its last commit.
@@ -37,9 +44,13 @@ struct WriterOutcome: Sendable {
 enum ResultPipeline {
     static func run(_ plan: WriterPlan) -> WriterOutcome {
         var out = WriterOutcome()
+        guard let databasePath = plan.databasePath else {
+            drainWithoutStoring(plan)
+            return out
+        }
         let store: ResultStore
         do {
-            store = try ResultStore(path: plan.databasePath, argumentsJSON: plan.argumentsJSON,
+            store = try ResultStore(path: databasePath, argumentsJSON: plan.argumentsJSON,
                                     wallClockAnchor: plan.wallClockAnchor, version: FastPerfVersion.string,
                                     startedAt: plan.startedAt, commitInterval: plan.commitInterval)
         } catch {
@@ -47,17 +58,21 @@ enum ResultPipeline {
             drainWithoutStoring(plan)
             return out
         }
+        // One accumulator per loop (ITL histograms per loop, merged at the end).
+        var perLoop = [MetricsAccumulator](repeating: MetricsAccumulator(), count: plan.rings.count)
         var idlePasses = 0
+        // Idle polling backs off from 0.2 ms to 5 ms so an idle writer costs almost no CPU.
+        var idleSleepMicros: UInt32 = 200
         while true {
             var got = 0
-            for ring in plan.rings {
+            for (k, ring) in plan.rings.enumerated() {
                 while let record = ring.pop() {
                     got += 1
                     if out.error != nil { continue }
                     do {
-                        try handle(record, plan: plan, store: store, into: &out)
+                        try handle(record, plan: plan, store: store, into: &perLoop[k])
                     } catch {
-                        out.error = "cannot write \(plan.databasePath): \(error)"
+                        out.error = "cannot write \(databasePath): \(error)"
                     }
                     plan.progress.stored.add(1, ordering: .relaxed)
                 }
@@ -74,30 +89,41 @@ enum ResultPipeline {
                 } else {
                     idlePasses = 0
                 }
-                usleep(500)
+                usleep(idleSleepMicros)
+                idleSleepMicros = min(idleSleepMicros * 2, 5000)
+            } else {
+                idleSleepMicros = 200
             }
         }
+        for a in perLoop { out.accumulator.merge(a) }
         if out.error == nil { do { try store.finish() } catch { out.error = "\(error)" } }
         out.rows = store.rowCount
         out.cpuSeconds = ResourceUsage.threadCPUSeconds()
         return out
     }
 
-    /// Storage failed to open: keep the loops unblocked by popping their records until they finish.
+    /// A warm-up, or storage failed to open: pop the loops' records (so they never wait) until they finish.
     private static func drainWithoutStoring(_ plan: WriterPlan) {
+        func drain() {
+            for ring in plan.rings { while ring.pop() != nil { plan.progress.stored.add(1, ordering: .relaxed) } }
+        }
         while plan.progress.loopsFinished.load(ordering: .acquiring) < plan.loops {
-            for ring in plan.rings { while ring.pop() != nil {} }
+            drain()
             usleep(1000)
         }
-        for ring in plan.rings { while ring.pop() != nil {} }
+        drain()
     }
 
-    private static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
-                               into out: inout WriterOutcome) throws {
+    static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
+                               into accumulator: inout MetricsAccumulator) throws {
         let request = plan.requests[record.requestIndex]
-        let parsed = plan.plugin.parseResponses(record, request: request)
-        let result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
-        out.accumulator.add(result)
+        let parsed = PluginCall.parse(plan.plugin, record: record, request: request)
+        var result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
+        if let counter = plan.tokenCounter, result.success, result.promptTokens == nil || result.completionTokens == nil {
+            result.applyCountedTokens(prompt: counter.promptTokens(requestIndex: record.requestIndex),
+                                      completion: counter.completionTokens(parsed.generatedText))
+        }
+        accumulator.add(result)
         plan.progress.count(result)
         try store.add(row(record: record, request: request, result: result, plan: plan), nowNanos: MonotonicClock.nowNanos())
     }
@@ -106,7 +132,8 @@ enum ResultPipeline {
         plan.wallClockAnchor + Double(Int64(bitPattern: nanos &- plan.monotonicAnchorNanos)) / 1e9
     }
 
-    /// `start_offset_ns` / `completed_offset_ns`: ns since the point's monotonic anchor; NULL when it never happened.
+    /// `start_offset_ns`, `completed_offset_ns`, `intended_offset_ns`: ns since the point's monotonic anchor; NULL
+    /// when it never happened.
     private static func offsetNanos(_ nanos: UInt64, _ plan: WriterPlan) -> SQLValue {
         nanos == 0 ? .null : .integer(Int64(bitPattern: nanos &- plan.monotonicAnchorNanos))
     }
@@ -115,28 +142,13 @@ enum ResultPipeline {
     static func row(record: RequestRecord, request: APIRequest, result: RequestResult, plan: WriterPlan) -> [SQLValue] {
         func real(_ v: Double?) -> SQLValue { v.map { .real($0) } ?? .null }
         func int(_ v: Int?) -> SQLValue { v.map { .integer(Int64($0)) } ?? .null }
-        let itl = result.itlNanos.map { Double($0) / 1e9 }
-        var messages: SQLValue = .null
-        if plan.storePayloads {
-            var json: [UInt8] = [UInt8(ascii: "[")]
-            json.reserveCapacity(record.payload.count + record.events.count * 8 + 2)
-            if record.isEventStream {
-                for i in record.events.indices {
-                    if i > 0 { json.append(UInt8(ascii: ",")) }
-                    JSONText.appendQuoted(record.eventData(i), to: &json)
-                }
-            } else if !record.payload.isEmpty {
-                JSONText.appendQuoted(record.payload, to: &json)
-            }
-            json.append(UInt8(ascii: "]"))
-            messages = .utf8(json)
-        }
+        let start = record.startNanos
         return [
-            plan.storePayloads ? .utf8(request.body) : .null,
+            !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.request(request.body)) : .utf8(request.body),
             .real(epoch(record.startNanos, plan)),
-            .text(JSONText.numberArray(itl, decimals: 9)),
+            .text(RowEncoding.secondsArray(result.itlNanos)),
             .integer(result.success ? 1 : 0),
-            messages,
+            !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.responseMessages(record)) : .utf8(RowEncoding.responseMessages(record)),
             .real(epoch(record.endNanos, plan)),
             real(result.latencyNanos.map { Double($0) / 1e9 }),
             real(result.ttftNanos.map { Double($0) / 1e9 }),
@@ -144,7 +156,7 @@ enum ResultPipeline {
             int(result.completionTokens),
             .null,
             real(result.tpotSeconds),
-            .null,
+            plan.requestIDs.flatMap { $0[record.requestIndex] }.map { .text($0) } ?? .null,
             .integer(result.isStream ? 1 : 0),
             .real(epoch(record.intendedStartNanos, plan)),
             record.httpStatus > 0 ? .integer(Int64(record.httpStatus)) : .null,
@@ -153,10 +165,11 @@ enum ResultPipeline {
             .text("http/1.1"),
             .integer(Int64(record.connectionID)),
             .integer(Int64(record.loopID)),
-            .text(JSONText.numberArray(result.eventOffsetsSeconds, decimals: 9)),
-            .integer(0),
+            .text(RowEncoding.secondsArray(record.events.lazy.map { $0.timestampNanos &- start })),
+            .integer(result.tokensCounted ? 1 : 0),
             offsetNanos(record.startNanos, plan),
             offsetNanos(record.endNanos, plan),
+            offsetNanos(record.intendedStartNanos, plan),
         ]
     }
 }

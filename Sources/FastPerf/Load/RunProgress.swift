@@ -16,12 +16,33 @@ final class RunProgress: Sendable {
     let peakInFlight = Atomic<Int>(0)
     /// Set by the main thread to make loops stop sending (soft stop: in-flight requests finish).
     let stopRequested = Atomic<Bool>(false)
+    /// Set by the main thread to make loops close every connection now (in-flight requests end as `reset`).
+    let abortRequested = Atomic<Bool>(false)
+    /// Next arena index to send in closed loop: loops claim requests with one atomic add each, so a faster
+    /// loop takes more of them.
+    let nextRequest = Atomic<Int>(0)
+    /// Requests this point sends in all (its `--number`).
+    let totalRequests: Int
+
+    init(totalRequests: Int) {
+        self.totalRequests = totalRequests
+    }
+
+    /// Counts one more request in flight and keeps the peak (lock-free; any loop thread).
+    func requestStarted() {
+        let n = inFlight.add(1, ordering: .relaxed).newValue
+        var peak = peakInFlight.load(ordering: .relaxed)
+        while n > peak {
+            let (exchanged, original) = peakInFlight.compareExchange(expected: peak, desired: n, ordering: .relaxed)
+            if exchanged { break }
+            peak = original
+        }
+    }
+
     /// Stored records that failed (any outcome but `ok`); written by the writer thread.
     let failed = Atomic<Int>(0)
     /// Completion tokens of the stored successes, tokens; written by the writer thread.
     let outputTokens = Atomic<Int>(0)
-
-    init() {}
 
     /// Counts one judged request for the progress display (writer thread only).
     func count(_ result: RequestResult) {
@@ -38,13 +59,52 @@ struct LoopPlan: Sendable {
     let loopID: Int
     let address: SocketAddress
     let arena: RequestArena
-    /// Arena indices this loop sends, in order.
-    let requestIndices: Range<Int>
-    /// Connections (= requests in flight) this loop keeps open.
+    /// Closed loop: connections (= requests in flight) this loop keeps open. Open loop: the most connections
+    /// this loop may open (0 = no cap).
     let parallel: Int
+    /// Open loop: this loop's share of the arrival schedule, (arena index, intended send time ns from
+    /// `originNanos`); nil for closed loop.
+    var arrivals: [(index: Int, offsetNanos: UInt64)]? = nil
+    /// `uv_hrtime` of the point's start, shared by every loop (the schedule's zero).
+    var originNanos: UInt64 = 0
+    /// `--duration`: no new request after this `uv_hrtime` time (0 = none).
+    var deadlineNanos: UInt64 = 0
     let connectTimeoutNanos: UInt64
     let readTimeoutNanos: UInt64
     let totalTimeoutNanos: UInt64
     let ring: SPSCRing<RequestRecord>
     let progress: RunProgress
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGINT / SIGTERM handling for `fastperf perf`: the first signal stops sending (requests in flight finish
+/// and are stored, the report covers what was done), the second closes the connections in flight (they are
+/// stored as `reset` rows), the third ends the process.
+public enum StopSignal {
+    /// Signals received since `install`. A lock-free atomic: the only thing the handler touches.
+    static let count = Atomic<Int>(0)
+
+    /// Installs the handlers. Call once, from the main thread, before the run.
+    public static func install() {
+        _ = count.load(ordering: .relaxed)  // initialise the global before a handler can run
+        let handler: @convention(c) (Int32) -> Void = { sig in
+            if StopSignal.count.add(1, ordering: .relaxed).newValue >= 2 {
+                signal(sig, SIG_DFL)  // a third signal ends the process
+            }
+        }
+        signal(SIGINT, handler)
+        signal(SIGTERM, handler)
+        // A parent may have started us with these signals blocked; threads made later inherit this mask.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    /// Signals received so far.
+    public static var received: Int { count.load(ordering: .relaxed) }
 }

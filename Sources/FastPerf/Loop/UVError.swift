@@ -11,6 +11,7 @@ struct UVError: Error, CustomStringConvertible, Sendable {
     static var eof: Int32 { Int32(UV_EOF.rawValue) }
     static var timedOut: Int32 { Int32(UV_ETIMEDOUT.rawValue) }
     static var connectionReset: Int32 { Int32(UV_ECONNRESET.rawValue) }
+    static var brokenPipe: Int32 { Int32(UV_EPIPE.rawValue) }
 }
 
 /// The monotonic clock every measurement uses: libuv's `uv_hrtime`, in nanoseconds from an arbitrary origin.

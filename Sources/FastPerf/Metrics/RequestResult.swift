@@ -75,6 +75,8 @@ public struct RequestResult: Sendable {
     public var generatedText: String
     /// Reasoning text (`reasoning_content`/`reasoning`).
     public var reasoningText: String
+    /// `tokens_counted`: the token counts come from the tokenizer fallback, not from `usage`.
+    public var tokensCounted = false
 
     /// Judges one finished request (DESIGN §3). Outcome order: transport failure → non-2xx status →
     /// malformed response → in-band error → no terminal marker → no output token → ok.
@@ -112,15 +114,31 @@ public struct RequestResult: Sendable {
             result.ttftNanos = elapsed(first, from: start)
             result.latencyNanos = elapsed(last, from: start)
             result.itlNanos = zip(times.dropFirst(), times).map { elapsed($0, from: $1) }
-            if let tokens = parsed.completionTokens, tokens > 1 {
-                result.tpotSeconds = Double(elapsed(last, from: first)) / 1e9 / Double(tokens - 1)
-            }
+            result.tpotSeconds = tpot(firstToLastNanos: elapsed(last, from: first), completionTokens: parsed.completionTokens)
         } else {
             let latency = elapsed(record.endNanos, from: start)
             result.ttftNanos = latency
             result.latencyNanos = latency
         }
         return result
+    }
+
+    /// TPOT in s: (last − first output-bearing event) / (completion_tokens − 1), nil unless tokens > 1.
+    static func tpot(firstToLastNanos: UInt64, completionTokens: Int?) -> Double? {
+        guard let tokens = completionTokens, tokens > 1 else { return nil }
+        return Double(firstToLastNanos) / 1e9 / Double(tokens - 1)
+    }
+
+    /// Fills missing token counts of a success from the tokenizer fallback (`TokenCounter`), marks the
+    /// result as counted and recomputes TPOT for a stream. Counts the server reported are kept.
+    mutating func applyCountedTokens(prompt: Int, completion: Int) {
+        guard success, promptTokens == nil || completionTokens == nil else { return }
+        if promptTokens == nil { promptTokens = prompt }
+        if completionTokens == nil { completionTokens = completion }
+        tokensCounted = true
+        if isStream, let ttft = ttftNanos, let latency = latencyNanos {
+            tpotSeconds = Self.tpot(firstToLastNanos: Self.elapsed(latency, from: ttft), completionTokens: completionTokens)
+        }
     }
 
     /// The outcome and error text of a record (see `make`).
@@ -142,6 +160,8 @@ public struct RequestResult: Sendable {
         guard parsed.sawTerminalMarker else {
             return (.truncated, "stream ended without a terminal marker")
         }
+        // Embeddings and rerank generate nothing: a complete 2xx body is their success.
+        if !parsed.expectsOutput && !streamed { return (.ok, nil) }
         let hasOutput = streamed
             ? !parsed.outputEventIndices.isEmpty
             : !(parsed.generatedText.isEmpty && parsed.reasoningText.isEmpty && parsed.toolCallCount == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import Histogram
 
 /// Collects every `RequestResult` of one run point (writer thread) and keeps the exact per-request values
 /// that the summary and the percentiles need (DESIGN.md §3: percentiles on exact, unrounded values).
@@ -23,14 +24,22 @@ public struct MetricsAccumulator: Sendable {
     var ttftMillisNonStream: [Double] = []
     var tpotMillisStream: [Double] = []
     var tpotMillisNonStream: [Double] = []
-    var itlMillisStream: [Double] = []
-    var itlMillisNonStream: [Double] = []
+    /// Inter-token gaps pooled over successful streamed requests, ns: an HdrHistogram (3 significant digits,
+    /// 1 ns … 1 h) so that memory stays bounded however long the run; the mean is exact (sum / count).
+    var itlHistogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000,
+                                         numberOfSignificantValueDigits: .three)
+    var itlSumNanos: UInt64 = 0
+    var itlCount: UInt64 = 0
+    /// Gaps longer than the histogram's range (1 h): counted in the mean, not in the percentiles.
+    public private(set) var itlOutOfRange = 0
     var inputTokens: [Double] = []
     var outputTokens: [Double] = []
     var outputTokensPerSecond: [Double] = []
     var totalTokensPerSecond: [Double] = []
     var promptTokenSum = 0
     var completionTokenSum = 0
+    /// Send lag, corrected latencies, achieved rate, concurrency (reported for rate-driven points).
+    var openLoop = OpenLoopStats()
 
     /// An empty accumulator.
     public init() {}
@@ -38,6 +47,7 @@ public struct MetricsAccumulator: Sendable {
     /// Adds one judged request. Failures count in the totals, the failure kinds and the wall window only.
     public mutating func add(_ r: RequestResult) {
         totalRequests += 1
+        openLoop.add(r)
         if r.startNanos != 0 && (firstStartNanos == 0 || r.startNanos < firstStartNanos) {
             firstStartNanos = r.startNanos
         }
@@ -55,10 +65,11 @@ public struct MetricsAccumulator: Sendable {
         if let t = r.tpotSeconds {
             if r.isStream { tpotMillisStream.append(t * 1000) } else { tpotMillisNonStream.append(t * 1000) }
         }
-        if r.isStream {
-            itlMillisStream.append(contentsOf: r.itlNanos.map { Double($0) / 1e6 })
-        } else {
-            itlMillisNonStream.append(contentsOf: r.itlNanos.map { Double($0) / 1e6 })
+        // Only streamed responses have inter-token gaps (a non-stream body is one event).
+        for gap in r.itlNanos {
+            itlSumNanos &+= gap
+            itlCount += 1
+            if !itlHistogram.record(gap) { itlOutOfRange += 1 }
         }
         if let p = r.promptTokens {
             inputTokens.append(Double(p))
@@ -75,25 +86,53 @@ public struct MetricsAccumulator: Sendable {
         if r.promptTokens == nil || r.completionTokens == nil { requestsWithoutTokenCounts += 1 }
     }
 
+    /// Adds everything `other` collected (the writer keeps one accumulator per loop thread and merges them).
+    public mutating func merge(_ other: MetricsAccumulator) {
+        totalRequests += other.totalRequests
+        successRequests += other.successRequests
+        for (k, n) in other.failuresByKind { failuresByKind[k, default: 0] += n }
+        if other.firstStartNanos != 0 && (firstStartNanos == 0 || other.firstStartNanos < firstStartNanos) {
+            firstStartNanos = other.firstStartNanos
+        }
+        lastCompletedNanos = max(lastCompletedNanos, other.lastCompletedNanos)
+        requestsWithoutTokenCounts += other.requestsWithoutTokenCounts
+        latencySeconds += other.latencySeconds
+        ttftMillisStream += other.ttftMillisStream
+        ttftMillisNonStream += other.ttftMillisNonStream
+        tpotMillisStream += other.tpotMillisStream
+        tpotMillisNonStream += other.tpotMillisNonStream
+        itlHistogram.add(other.itlHistogram)
+        itlSumNanos &+= other.itlSumNanos
+        itlCount += other.itlCount
+        itlOutOfRange += other.itlOutOfRange
+        inputTokens += other.inputTokens
+        outputTokens += other.outputTokens
+        outputTokensPerSecond += other.outputTokensPerSecond
+        totalTokensPerSecond += other.totalTokensPerSecond
+        promptTokenSum += other.promptTokenSum
+        completionTokenSum += other.completionTokenSum
+        openLoop.merge(other.openLoop)
+    }
+
     /// The run point's summary and percentiles.
     /// - Parameters:
     ///   - parallel: configured `--parallel` (evalscope's `Concurrency`; −1 for open loop).
     ///   - number: configured `--number` for this point.
-    public func summary(parallel: Int, number: Int) -> RunSummary {
+    ///   - rate: the configured `--rate` of a rate-driven point (adds the open-loop figures), nil otherwise.
+    public func summary(parallel: Int, number: Int, rate: Double? = nil) -> RunSummary {
         let duration = lastCompletedNanos > firstStartNanos && firstStartNanos != 0
             ? Double(lastCompletedNanos - firstStartNanos) / 1e9 : 0
         func perSecond(_ x: Double) -> Double { duration > 0 ? x / duration : 0 }
         func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
         let ttft = ttftMillisStream.isEmpty ? ttftMillisNonStream : ttftMillisStream
         let tpot = tpotMillisStream.isEmpty ? tpotMillisNonStream : tpotMillisStream
-        let itl = itlMillisStream.isEmpty ? itlMillisNonStream : itlMillisStream
         var failures: [(RequestResult.Outcome, Int)] = []
         for kind in RequestResult.Outcome.allCases {
             if let n = failuresByKind[kind], n > 0 { failures.append((kind, n)) }
         }
         let columns: [PercentileColumn] = [
             PercentileColumn(name: "TTFT (ms)", values: ttft),
-            PercentileColumn(name: "ITL (ms)", values: itl),
+            PercentileColumn(name: "ITL (ms)", histogram: itlHistogram, nanosPerUnit: 1e6),
             PercentileColumn(name: "TPOT (ms)", values: tpot),
             PercentileColumn(name: "Latency (s)", values: latencySeconds),
             PercentileColumn(name: "Input tokens", values: inputTokens),
@@ -116,19 +155,23 @@ public struct MetricsAccumulator: Sendable {
             totalThroughput: perSecond(Double(promptTokenSum + completionTokenSum)),
             avgTTFTMillis: mean(ttft),
             avgTPOTMillis: mean(tpot),
-            avgITLMillis: mean(itl),
+            avgITLMillis: itlCount == 0 ? nil : Double(itlSumNanos) / Double(itlCount) / 1e6,
             failuresByKind: failures,
             requestsWithoutTokenCounts: requestsWithoutTokenCounts,
-            percentileColumns: columns)
+            percentileColumns: columns,
+            openLoop: rate.map { openLoop.summary(rate: $0, durationSeconds: duration) })
     }
 }
 
-/// One percentile column: a metric's exact per-request (or pooled, for ITL) values over successes, sorted.
-public struct PercentileColumn: Sendable, Equatable {
+/// One percentile column: a metric's exact per-request values over successes, sorted, or (ITL, pooled over
+/// every gap) an HdrHistogram read with the same nearest-rank rule to 3 significant digits.
+public struct PercentileColumn: Sendable {
     /// The column's evalscope key, e.g. `"TTFT (ms)"`; the unit is in the name.
     public var name: String
-    /// The values, sorted ascending, unrounded.
+    /// The values, sorted ascending, unrounded; empty for a histogram column.
     public var sortedValues: [Double]
+    private var histogram: Histogram<UInt64>?
+    private var nanosPerUnit: Double = 1
 
     /// Sorts `values` once.
     public init(name: String, values: [Double]) {
@@ -136,9 +179,33 @@ public struct PercentileColumn: Sendable, Equatable {
         self.sortedValues = values.sorted()
     }
 
+    /// A column read from a histogram of ns values, reported in units of `nanosPerUnit` ns (1e6 for ms).
+    init(name: String, histogram: Histogram<UInt64>, nanosPerUnit: Double) {
+        self.name = name
+        self.sortedValues = []
+        self.histogram = histogram
+        self.nanosPerUnit = nanosPerUnit
+    }
+
+    /// Mean of an exact column (nil when empty or histogram-backed).
+    public var mean: Double? {
+        sortedValues.isEmpty ? nil : sortedValues.reduce(0, +) / Double(sortedValues.count)
+    }
+
+    /// Number of values in the column.
+    public var count: Int { histogram.map { Int($0.totalCount) } ?? sortedValues.count }
+
     /// The value at percentile `permille`/10 % (see `RunSummary.nearestRank`); nil when there are no values.
+    /// For a histogram column: the value of the same rank, ⌊n·p/100⌋ (0-based, clamped), to 3 digits.
     public func value(permille: Int) -> Double? {
-        RunSummary.nearestRank(sortedValues, permille: permille)
+        guard let h = histogram else { return RunSummary.nearestRank(sortedValues, permille: permille) }
+        let n = h.totalCount
+        guard n > 0 else { return nil }
+        let rank = min(n * UInt64(permille) / 1000, n - 1)  // 0-based
+        // valueAtPercentile(q) returns the value whose cumulative count first reaches ceil(q·n/100).
+        let q = min(100, Double(rank + 1) / Double(n) * 100)
+        let v = rank == 0 ? h.min : h.valueAtPercentile(q)
+        return Double(v) / nanosPerUnit
     }
 }
 
@@ -183,6 +250,8 @@ public struct RunSummary: Sendable {
     public var requestsWithoutTokenCounts: Int
     /// Percentile columns in evalscope's order (`TTFT (ms)` … `Total (tok/s)`).
     public var percentileColumns: [PercentileColumn]
+    /// Rate-driven points only: send lag, corrected latencies, achieved rate, mean concurrency.
+    public var openLoop: OpenLoopSummary?
 
     /// Percentile row labels (DESIGN §3), paired with the percentile in per-mille (min = 0, max = 1000).
     public static let percentileRows: [(label: String, permille: Int)] = [
@@ -230,6 +299,18 @@ public struct RunSummary: Sendable {
         let failures = failuresByKind.map { (kind, n) in (kind.rawValue, String(n)) }
         fields.append(("Failures by kind", JSONText.object(failures, indent: 1)))
         fields.append(("Requests without token counts", String(requestsWithoutTokenCounts)))
+        if let o = openLoop {
+            fields += [
+                ("Request Rate (req/s)", JSONText.number(o.targetRate, decimals: 4)),
+                ("Achieved Rate (req/s)", JSONText.number(o.achievedRate, decimals: 4)),
+                ("Send Lag P50 (ms)", JSONText.number(o.sendLagP50Millis, decimals: 3)),
+                ("Send Lag P99 (ms)", JSONText.number(o.sendLagP99Millis, decimals: 3)),
+                ("Send Lag Max (ms)", JSONText.number(o.sendLagMaxMillis, decimals: 3)),
+                ("Mean Concurrency", JSONText.number(o.meanConcurrency, decimals: 2)),
+                ("Corrected Avg TTFT (ms)", JSONText.number(o.correctedTTFT.mean ?? -1, decimals: 2)),
+                ("Corrected Avg Latency (s)", JSONText.number(o.correctedLatency.mean ?? -1, decimals: 4)),
+            ]
+        }
         return Data((JSONText.object(fields, indent: 0) + "\n").utf8)
     }
 
@@ -239,7 +320,7 @@ public struct RunSummary: Sendable {
         var rows: [String] = []
         for (label, permille) in Self.percentileRows {
             var fields: [(String, String)] = [("Percentiles", JSONText.string(label))]
-            for column in percentileColumns {
+            for column in percentileColumns + (openLoop.map { [$0.correctedTTFT, $0.correctedLatency] } ?? []) {
                 fields.append((column.name, column.value(permille: permille).map { JSONText.number($0, decimals: 4) } ?? "null"))
             }
             rows.append("  " + JSONText.object(fields, indent: 1))

@@ -16,6 +16,9 @@ public enum DatasetItem: Sendable, Equatable {
     case prompt(String)
     /// A whole request body (a JSON object, as text); flag values only fill keys it lacks.
     case body(String)
+    /// An item whose reply length the dataset fixes (e.g. `sharegpt` with `output_from_reply`): the API's
+    /// `max_tokens` (or its equivalent) is this value, in tokens, overriding `--max-tokens`.
+    indirect case withMaxTokens(DatasetItem, Int)
 }
 
 /// A request rendered before the run: the loop only sends these bytes.
@@ -58,17 +61,36 @@ public struct ParsedResponse: Sendable, Equatable {
     /// Number of `tool_calls` entries seen (stream deltas or non-stream messages); a tool call is output
     /// (DESIGN.md §3 "output-bearing event"), so a non-stream reply with only tool calls is not `no_output`.
     public var toolCallCount: Int = 0
+    /// Reasoning tokens the server reported (`output_tokens_details.reasoning_tokens` and the like), part of
+    /// `completionTokens`; nil when not reported.
+    public var reasoningTokens: Int?
+    /// Whether success needs an output token. False for APIs that generate none (embeddings, rerank): there a
+    /// complete 2xx body is a success and `completionTokens` is 0.
+    public var expectsOutput: Bool = true
 
     public init() {}
 }
 
 /// An API plugin: renders request bodies before the run and reads responses on the writer thread
-/// (evalscope's `build_request` / `parse_responses`). Never called on a loop thread.
+/// (evalscope's `build_request` / `parse_responses`). Never called on a loop thread. Registered by name in
+/// `PluginRegistry` (DESIGN §6). A plugin that throws from `buildRequest` stops the run before it starts
+/// with a one-line error; one that throws from `parseResponses` turns that request into a failed row
+/// (`protocol_error`) carrying the error text.
 public protocol APIPlugin: Sendable {
     /// The URL path suffix this API expects when `--url` names only a host (e.g. `/v1/chat/completions`).
     var defaultPath: String { get }
     /// Renders one dataset item into a request body. Throws `FastPerfError` for an item it cannot send.
     func buildRequest(_ item: DatasetItem, arguments: RunArguments, path: String) throws -> APIRequest
     /// Reads one finished response: output-bearing events, usage, terminal marker, errors.
-    func parseResponses(_ record: RequestRecord, request: APIRequest) -> ParsedResponse
+    func parseResponses(_ record: RequestRecord, request: APIRequest) throws -> ParsedResponse
+    /// The headers that carry `--api-key` (default: `Authorization: Bearer KEY`, as OpenAI and DashScope
+    /// expect; Anthropic uses `x-api-key`).
+    func authorizationHeaders(apiKey: String) -> [(String, String)]
+}
+
+extension APIPlugin {
+    /// `Authorization: Bearer KEY` (OpenAI API reference, "Authentication").
+    public func authorizationHeaders(apiKey: String) -> [(String, String)] {
+        [("Authorization", "Bearer \(apiKey)")]
+    }
 }

@@ -7,11 +7,27 @@ public enum PluginRegistry {
     /// Makes a dataset plugin from the run's arguments.
     public typealias DatasetFactory = @Sendable (RunArguments) throws -> any DatasetPlugin
 
-    private static let apis = Mutex<[String: any APIPlugin]>(["openai": OpenAIPlugin()])
+    /// Built-in APIs under evalscope's names and aliases (EVALSCOPE-PERF §2.3), plus `anthropic`.
+    private static let apis = Mutex<[String: any APIPlugin]>([
+        "openai": OpenAIPlugin(),
+        "openai_embedding": OpenAIEmbeddingPlugin(), "embedding": OpenAIEmbeddingPlugin(),
+        "openai_rerank": OpenAIRerankPlugin(), "rerank": OpenAIRerankPlugin(),
+        "openai_responses": OpenAIResponsesPlugin(), "openai_response": OpenAIResponsesPlugin(),
+        "responses": OpenAIResponsesPlugin(),
+        "dashscope": DashScopePlugin(),
+        "anthropic": AnthropicPlugin(),
+        "custom": CustomAPIPlugin(),
+    ])
     private static let datasets = Mutex<[String: DatasetFactory]>([
         LineByLineDataset.name: { try LineByLineDataset(arguments: $0) },
         OpenQADataset.name: { try OpenQADataset(arguments: $0) },
         LongAlpacaDataset.name: { try LongAlpacaDataset(arguments: $0) },
+        ShareGPTDataset.name: { try ShareGPTDataset(arguments: $0) },
+        CustomDataset.name: { try CustomDataset(arguments: $0) },
+        WorkloadTraceDataset.name: { try WorkloadTraceDataset(arguments: $0) },
+        RandomDataset.name: { try RandomDataset(arguments: $0) },
+        SpeedBenchmarkDataset.name: { try SpeedBenchmarkDataset(arguments: $0) },
+        SpeedBenchmarkDataset.longName: { try SpeedBenchmarkDataset(arguments: $0) },
     ])
 
     /// Registers (or replaces) the API plugin `name`.

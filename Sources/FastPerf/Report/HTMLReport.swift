@@ -48,17 +48,17 @@ enum HTMLReport {
             var items: [String] = []
             if let b = SweepAnalysis.bestIndex(summaries) {
                 let s = summaries[b]
-                items.append("Best throughput: <b>\(n(s.requestThroughput, 2)) req/s</b> (\(n(s.outputThroughput, 1)) output tok/s) at concurrency <b>\(points[b].parallel)</b>.")
+                items.append("Best throughput: <b>\(n(s.requestThroughput, 2)) req/s</b> (\(n(s.outputThroughput, 1)) output tok/s) at <b>\(e(points[b].loadName))</b>.")
             } else {
                 items.append("No request succeeded: there is no best point.")
             }
             if let c = SweepAnalysis.climb(summaries), let base = summaries.firstIndex(where: { SweepAnalysis.medianLatency($0) != nil }) {
-                items.append("Latency starts to climb at concurrency <b>\(points[c.index].parallel)</b>: p50 latency \(n(SweepAnalysis.medianLatency(summaries[c.index]), 3)) s, ×\(n(c.ratio, 2)) the \(n(SweepAnalysis.medianLatency(summaries[base]), 3)) s at concurrency \(points[base].parallel).")
+                items.append("Latency starts to climb at <b>\(e(points[c.index].loadName))</b>: p50 latency \(n(SweepAnalysis.medianLatency(summaries[c.index]), 3)) s, ×\(n(c.ratio, 2)) the \(n(SweepAnalysis.medianLatency(summaries[base]), 3)) s at \(e(points[base].loadName)).")
             } else if points.count > 1, let base = summaries.firstIndex(where: { SweepAnalysis.medianLatency($0) != nil }) {
-                items.append("Latency stays within \(Int((SweepAnalysis.climbFactor - 1) * 100)) % of the p50 at concurrency \(points[base].parallel) (\(n(SweepAnalysis.medianLatency(summaries[base]), 3)) s) across the sweep: no sign of the server's limit yet.")
+                items.append("Latency stays within \(Int((SweepAnalysis.climbFactor - 1) * 100)) % of the p50 at \(e(points[base].loadName)) (\(n(SweepAnalysis.medianLatency(summaries[base]), 3)) s) across the sweep: no sign of the server's limit yet.")
             }
-            if points.count > 1, let first = points.first, let last = points.last, first.summary.requestThroughput > 0 {
-                items.append("From concurrency \(first.parallel) to \(last.parallel) (×\(n(Double(last.parallel) / Double(max(1, first.parallel)), 1))) throughput grew ×\(n(last.summary.requestThroughput / first.summary.requestThroughput, 2)).")
+            if points.count > 1, let first = points.first, let last = points.last, first.summary.requestThroughput > 0, first.load > 0 {
+                items.append("From \(e(first.loadName)) to \(e(last.loadName)) (×\(n(last.load / first.load, 1))) throughput grew ×\(n(last.summary.requestThroughput / first.summary.requestThroughput, 2)).")
             }
             let total = summaries.reduce(0) { $0 + $1.totalRequests }
             let failed = summaries.reduce(0) { $0 + $1.failedRequests }
@@ -70,13 +70,13 @@ enum HTMLReport {
                 let list = RequestResult.Outcome.allCases.compactMap { k in kinds[k].map { "\(k.rawValue) \($0)" } }
                 items.append("<span class=\"bad\">\(failed) of \(total) requests failed</span>: \(e(list.joined(separator: ", "))).")
             }
-            let verdicts = points.map { SweepAnalysis.clientVerdict(counters: $0.counters, summary: $0.summary) }
+            let verdicts = points.map { SweepAnalysis.clientVerdict(counters: $0.counters) }
             let limited = points.indices.filter { verdicts[$0].level == .saturated }
             let busy = points.indices.filter { verdicts[$0].level == .busy }
             if !limited.isEmpty {
-                items.append("<span class=\"saturated\">The client limited the load</span> at concurrency \(limited.map { String(points[$0].parallel) }.joined(separator: ", ")) (\(e(verdicts[limited[0]].reasons.joined(separator: "; ")))): the server numbers there understate it.")
+                items.append("<span class=\"saturated\">The client may have limited the load</span> at \(e(limited.map { points[$0].loadName }.joined(separator: ", "))) (\(e(verdicts[limited[0]].reasons.joined(separator: "; ")))): the server numbers there understate it.")
             } else if !busy.isEmpty {
-                items.append("<span class=\"busy\">The client was busy</span> at concurrency \(busy.map { String(points[$0].parallel) }.joined(separator: ", ")) (\(e(verdicts[busy[0]].reasons.joined(separator: "; ")))); little headroom left.")
+                items.append("<span class=\"busy\">The client was busy</span> at \(e(busy.map { points[$0].loadName }.joined(separator: ", "))) (\(e(verdicts[busy[0]].reasons.joined(separator: "; ")))); little headroom left.")
             } else if verdicts.allSatisfy({ $0.level == .ok }) {
                 items.append("<span class=\"ok\">The client was not the bottleneck</span> at any point (see Client saturation).")
             }
@@ -119,7 +119,7 @@ enum HTMLReport {
         let compare = runs.count > 1
         var h = "<section id=\"overview\"><h2>Sweep overview</h2>\n<div class=\"scroll\"><table>\n<tr>"
         if compare { h += "<th class=\"l\" rowspan=\"2\">Run</th>" }
-        h += "<th rowspan=\"2\">Conc.</th><th rowspan=\"2\">Requests</th><th rowspan=\"2\">Failed</th><th rowspan=\"2\">Success</th>"
+        h += "<th rowspan=\"2\">\(loadHeader(runs))</th><th rowspan=\"2\">Requests</th><th rowspan=\"2\">Failed</th><th rowspan=\"2\">Success</th>"
         h += "<th rowspan=\"2\">Duration (s)</th><th rowspan=\"2\">Req/s</th><th rowspan=\"2\">Output tok/s</th><th rowspan=\"2\">Total tok/s</th>"
         h += "<th colspan=\"3\">TTFT (ms)</th><th colspan=\"3\">TPOT (ms)</th><th colspan=\"3\">Latency (s)</th><th class=\"l\" rowspan=\"2\">Notes</th></tr>\n"
         h += "<tr>" + String(repeating: "<th>avg</th><th>p50</th><th>p99</th>", count: 3) + "</tr>\n"
@@ -134,7 +134,7 @@ enum HTMLReport {
                 if i == climb { notes.append("<span class=\"badge climb\">latency climbs</span>") }
                 let cls = i == best ? " class=\"best\"" : i == climb ? " class=\"climb\"" : ""
                 h += "<tr\(cls)>" + (compare ? "<td class=\"l\">\(e(run.label))</td>" : "")
-                h += td(String(p.parallel)) + td(String(s.totalRequests)) + td(String(s.failedRequests), bad: s.failedRequests > 0)
+                h += td(p.loadLabel) + td(String(s.totalRequests)) + td(String(s.failedRequests), bad: s.failedRequests > 0)
                 h += td(n(s.successPercent, 1) + " %") + td(n(s.testDurationSeconds, 3)) + td(n(s.requestThroughput, 2))
                 h += td(n(s.outputThroughput, 1)) + td(n(s.totalThroughput, 1))
                 for (column, avg, d) in [("TTFT (ms)", s.avgTTFTMillis, 2), ("TPOT (ms)", s.avgTPOTMillis, 2), ("Latency (s)", s.avgLatencySeconds, 3)] {
@@ -146,15 +146,15 @@ enum HTMLReport {
         }
         h += "</table></div>\n<p class=\"note\">Success-only statistics (DESIGN §3); Duration = last completion − first start; "
         h += "<i>best</i> = highest req/s with ≥ \(Int(SweepAnalysis.bestMinimumSuccessPercent)) % success; "
-        h += "<i>latency climbs</i> = first point whose p50 latency is ≥ ×\(n(SweepAnalysis.climbFactor, 2)) the lowest concurrency's.</p>\n"
+        h += "<i>latency climbs</i> = first point whose p50 latency is ≥ ×\(n(SweepAnalysis.climbFactor, 2)) the lowest load's.</p>\n"
         return h + "</section>\n"
     }
 
     private static func sweepCharts(_ runs: [ReportRun]) -> String {
         let compare = runs.count > 1
-        let levels = Set(runs.flatMap { $0.points.map(\.parallel) }).sorted()
-        let categories = levels.map(String.init)
-        func x(_ p: ReportPoint) -> Double { Double(levels.firstIndex(of: p.parallel) ?? 0) }
+        let levels = Set(runs.flatMap { $0.points.map(\.load) }).sorted()
+        let categories = levels.map { level in runs.lazy.flatMap(\.points).first { $0.load == level }?.loadLabel ?? "" }
+        func x(_ p: ReportPoint) -> Double { Double(levels.firstIndex(of: p.load) ?? 0) }
         // In a comparison a marker has its run's colour (see the legend).
         var markers: [SVGChart.Marker] = []
         for (ri, run) in runs.enumerated() {
@@ -175,13 +175,13 @@ enum HTMLReport {
                                         points: run.pointsByLoad.map { (x($0), value($0.summary)) }, dashed: compare && vi > 0))
                 }
             }
-            return figure(SVGChart(title: title, xLabel: "concurrency (--parallel)", yLabel: yLabel, series: series,
+            return figure(SVGChart(title: title, xLabel: axis(runs).label, yLabel: yLabel, series: series,
                                    markers: markers, xCategories: categories, valueSuffix: suffix))
         }
         func percentiles(_ column: String) -> [(String, (RunSummary) -> Double?)] {
             [("p50", { $0.column(column)?.value(permille: 500) }), ("p99", { $0.column(column)?.value(permille: 990) })]
         }
-        var h = "<section id=\"sweep\"><h2>Throughput and latency against concurrency</h2>\n<div class=\"charts\">\n"
+        var h = "<section id=\"sweep\"><h2>Throughput and latency against \(axis(runs).word)</h2>\n<div class=\"charts\">\n"
         h += chart("Requests per second", "req/s", suffix: " req/s", [("req/s", { $0.requestThroughput })])
         h += chart("Output tokens per second", "tok/s", suffix: " tok/s", [("output tok/s", { $0.outputThroughput })])
         h += chart("Time to first token", "TTFT (ms)", suffix: " ms", percentiles("TTFT (ms)"))
@@ -205,19 +205,20 @@ enum HTMLReport {
             let points = runs[0].pointsByLoad
             for (title, column, xLabel, suffix) in [("Latency CDF", "Latency (s)", "latency (s)", " %"), ("TTFT CDF", "TTFT (ms)", "TTFT (ms)", " %")] {
                 let series = points.enumerated().map { i, p in
-                    SVGChart.Series(name: "concurrency \(p.parallel)", color: color(i), points: cdf(column, p.summary), dots: false)
+                    SVGChart.Series(name: p.loadName, color: color(i), points: cdf(column, p.summary), dots: false)
                 }
                 h += figure(SVGChart(title: title, xLabel: xLabel, yLabel: "% of requests", series: series, yMax: 100,
                                      valueSuffix: suffix))
             }
         } else {
-            for level in Set(runs.flatMap { $0.points.map(\.parallel) }).sorted() {
+            for level in Set(runs.flatMap { $0.points.map(\.load) }).sorted() {
+                let name = runs.lazy.flatMap(\.points).first { $0.load == level }?.loadName ?? ""
                 let series = runs.enumerated().compactMap { ri, run in
-                    run.points.first { $0.parallel == level }.map {
+                    run.points.first { $0.load == level }.map {
                         SVGChart.Series(name: run.label, color: color(ri), points: cdf("Latency (s)", $0.summary), dots: false)
                     }
                 }
-                h += figure(SVGChart(title: "Latency CDF at concurrency \(level)", xLabel: "latency (s)", yLabel: "% of requests",
+                h += figure(SVGChart(title: "Latency CDF at \(name)", xLabel: "latency (s)", yLabel: "% of requests",
                                      series: series, yMax: 100, valueSuffix: " %"))
             }
         }
@@ -238,7 +239,7 @@ enum HTMLReport {
                     SVGChart.Series(name: "in flight (mean)", color: color(2), points: points(t.meanInFlight), dashed: true,
                                     rightAxis: true, dots: dots),
                 ]
-                let title = (runs.count > 1 ? run.label + " · " : "") + "concurrency \(p.parallel), \(p.summary.totalRequests) requests (bins of \(SVGChart.format(t.binSeconds, step: t.binSeconds)) s)"
+                let title = (runs.count > 1 ? run.label + " · " : "") + "\(p.loadName), \(p.summary.totalRequests) requests (bins of \(SVGChart.format(t.binSeconds, step: t.binSeconds)) s)"
                 h += figure(SVGChart(title: title, xLabel: "time since the point's first request (s)", yLabel: "per second",
                                      yRightLabel: "in flight", series: series,
                                      xRange: 0...(Double(xs.count) * t.binSeconds)))
@@ -253,7 +254,7 @@ enum HTMLReport {
         let kinds = RequestResult.Outcome.allCases.filter { k in all.contains { $0.1.summary.failuresByKind.contains { $0.0 == k } } }
         if kinds.isEmpty { return h + "<p>No request failed.</p>\n</section>\n" }
         h += "<div class=\"scroll\"><table><tr><th class=\"l\">outcome</th>"
-        h += all.map { "<th>" + (runs.count > 1 ? e($0.0.label) + "<br>" : "") + "conc. \($0.1.parallel)</th>" }.joined() + "</tr>\n"
+        h += all.map { "<th>" + (runs.count > 1 ? e($0.0.label) + "<br>" : "") + e($0.1.loadName) + "</th>" }.joined() + "</tr>\n"
         for k in kinds {
             h += "<tr><th class=\"l\">\(e(k.rawValue))</th>"
             for (_, p) in all {
@@ -263,11 +264,11 @@ enum HTMLReport {
             h += "</tr>\n"
         }
         h += "</table></div>\n<h3>Most frequent errors</h3>\n<div class=\"scroll\"><table><tr>" + (runs.count > 1 ? "<th class=\"l\">Run</th>" : "")
-        h += "<th>Conc.</th><th class=\"l\">outcome</th><th>HTTP</th><th>count</th><th class=\"l\">error text</th></tr>\n"
+        h += "<th>\(loadHeader(runs))</th><th class=\"l\">outcome</th><th>HTTP</th><th>count</th><th class=\"l\">error text</th></tr>\n"
         for (run, p) in all {
             for g in p.failures.prefix(5) {
                 let message = g.error.count > 300 ? String(g.error.prefix(300)) + "…" : g.error
-                h += "<tr>" + (runs.count > 1 ? "<td class=\"l\">\(e(run.label))</td>" : "") + td(String(p.parallel))
+                h += "<tr>" + (runs.count > 1 ? "<td class=\"l\">\(e(run.label))</td>" : "") + td(p.loadLabel)
                 h += "<td class=\"l\">\(e(g.outcome))</td>" + td(g.httpStatus.map(String.init) ?? "—") + td(String(g.count))
                 h += "<td class=\"l wrap\">\(e(message))</td></tr>\n"
             }
@@ -276,25 +277,47 @@ enum HTMLReport {
     }
 
     private static func client(_ runs: [ReportRun]) -> String {
-        var h = "<section id=\"client\"><h2>Client saturation</h2>\n<p class=\"note\">Was FastPerf itself the bottleneck? Busy = thread CPU time ÷ the point's duration; "
-        h += "<i>saturated</i> at ≥ \(Int(SweepAnalysis.saturatedPercent)) % busy, a ring overflow, or fewer requests in flight than asked; <i>busy</i> at ≥ \(Int(SweepAnalysis.busyPercent)) %.</p>\n"
+        var h = "<section id=\"client\"><h2>Client saturation</h2>\n<p class=\"note\">Was FastPerf itself the bottleneck? "
+        h += "<i>saturated</i> when the client line warns (loop lag p99 over \(n(ClientUsage.loopLagLimitMillis, 0)) ms, a loop thread over "
+        h += "\(n(ClientUsage.busyLimit * 100, 0)) % busy, a ring overflow, send lag) or a closed loop had fewer requests in flight than asked; "
+        h += "<i>busy</i> when a loop or the writer thread was busy ≥ \(n(SweepAnalysis.busyPercent, 0)) % of the point's wall time.</p>\n"
         h += "<div class=\"scroll\"><table><tr>" + (runs.count > 1 ? "<th class=\"l\">Run</th>" : "")
-        h += "<th>Conc.</th><th class=\"l\">verdict</th><th>loop CPU (s)</th><th>writer CPU (s)</th><th>CPU / request (µs)</th>"
-        h += "<th>loop busy</th><th>writer busy</th><th>peak in flight</th><th>ring overflows</th><th class=\"l\">why</th></tr>\n"
+        h += "<th>\(loadHeader(runs))</th><th class=\"l\">verdict</th><th>loops</th><th>loop CPU (s)</th><th>writer CPU (s)</th>"
+        h += "<th>CPU / request (µs)</th><th>busiest loop</th><th>writer busy</th><th>loop lag p99 (ms)</th>"
+        h += "<th>peak in flight</th><th>ring overflows</th><th>send lag p99 (ms)</th><th class=\"l\">why</th></tr>\n"
         for run in runs {
             for p in run.pointsByLoad {
-                let v = SweepAnalysis.clientVerdict(counters: p.counters, summary: p.summary)
-                let c = p.counters
-                h += "<tr>" + (runs.count > 1 ? "<td class=\"l\">\(e(run.label))</td>" : "") + td(String(p.parallel))
+                let v = SweepAnalysis.clientVerdict(counters: p.counters)
+                let u = p.counters?.client
+                h += "<tr>" + (runs.count > 1 ? "<td class=\"l\">\(e(run.label))</td>" : "") + td(p.loadLabel)
                 h += "<td class=\"l \(v.level.rawValue)\"><b>\(v.level.rawValue)</b></td>"
-                h += td(n(c?.loopCPUSeconds, 3)) + td(n(c?.writerCPUSeconds, 3)) + td(n(v.cpuMicrosPerRequest, 1))
-                h += td(v.loopBusyPercent.map { n($0, 0) + " %" } ?? "—") + td(v.writerBusyPercent.map { n($0, 0) + " %" } ?? "—")
-                h += td(c.map { "\($0.peakInFlight) / \(min($0.parallel, $0.number))" } ?? String(p.timeline.peakInFlight))
-                h += td(c.map { String($0.ringOverflows) } ?? "—", bad: (c?.ringOverflows ?? 0) > 0)
+                h += td(u.map { String($0.loopThreads) } ?? "—") + td(n(u?.loopCPUSeconds, 3)) + td(n(u?.writerCPUSeconds, 3))
+                h += td(n(v.cpuMicrosPerRequest, 1)) + td(v.loopBusyPercent.map { n($0, 0) + " %" } ?? "—")
+                h += td(v.writerBusyPercent.map { n($0, 0) + " %" } ?? "—") + td(n(u?.loopLagP99Millis, 2))
+                let target = p.parallel > 0 && p.rate == nil ? " / \(min(p.parallel, p.number))" : ""
+                h += td(String(u?.peakInFlight ?? p.timeline.peakInFlight) + target)
+                h += td(u.map { String($0.ringOverflows) } ?? "—", bad: (u?.ringOverflows ?? 0) > 0) + td(n(u?.sendLagP99Millis, 3))
                 h += "<td class=\"l wrap\">\(e(v.reasons.joined(separator: "; ")))</td></tr>\n"
             }
         }
         return h + "</table></div>\n</section>\n"
+    }
+
+    /// The sweep axis: its label and the word for it, by the runs' points (closed loop, open loop or both).
+    private static func axis(_ runs: [ReportRun]) -> (label: String, word: String) {
+        let points = runs.flatMap(\.points)
+        if points.allSatisfy({ $0.parallel > 0 }) { return ("concurrency (--parallel)", "concurrency") }
+        if points.allSatisfy({ $0.parallel == 0 && $0.rate != nil }) { return ("target rate (--rate, req/s)", "rate") }
+        return ("load (concurrency, or req/s)", "load")
+    }
+
+    /// The overview's first column header.
+    private static func loadHeader(_ runs: [ReportRun]) -> String {
+        switch axis(runs).word {
+        case "concurrency": return "Conc."
+        case "rate": return "Rate"
+        default: return "Load"
+        }
     }
 
     private static func percentiles(_ runs: [ReportRun]) -> String {
@@ -303,7 +326,7 @@ enum HTMLReport {
             for (i, p) in run.pointsByLoad.enumerated() {
                 let columns = p.summary.percentileColumns
                 h += "<details\(i == 0 && runs.count == 1 ? " open" : "")><summary>" + (runs.count > 1 ? e(run.label) + " · " : "")
-                h += "concurrency \(p.parallel), \(p.summary.totalRequests) requests (\(e(p.folder)))</summary>\n<div class=\"scroll\"><table><tr><th class=\"l\">percentile</th>"
+                h += "\(e(p.loadName)), \(p.summary.totalRequests) requests (\(e(p.folder)))</summary>\n<div class=\"scroll\"><table><tr><th class=\"l\">percentile</th>"
                 h += columns.map { "<th>\(e($0.name))</th>" }.joined() + "</tr>\n"
                 for (label, permille) in RunSummary.percentileRows {
                     h += "<tr><th class=\"l\">\(e(label))</th>" + columns.map { td(n($0.value(permille: permille), 4)) }.joined() + "</tr>\n"
@@ -363,7 +386,7 @@ enum HTMLReport {
         table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:13px}
         th,td{padding:4px 7px;border-bottom:1px solid #eceef2;text-align:right;white-space:nowrap}
         th{background:#f0f2f5;font-weight:600;text-align:center}.l{text-align:left}td.wrap{white-space:normal;min-width:220px}
-        table.kv th{background:#f7f8fa;font-weight:500;color:#5a6272}table.kv td{padding-right:22px}
+        table.kv th{background:#f7f8fa;font-weight:500;color:#5a6272}table.kv td{padding-right:22px;white-space:normal;max-width:340px;overflow-wrap:anywhere}
         tr.best td{background:#e9f7ec}tr.climb td{background:#fff3e3}tr.diff td,tr.diff th{background:#fff8d6}
         .badge{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;color:#fff}.badge.best{background:#2ca02c}.badge.climb{background:#e67e22}
         .ok{color:#1a7f37}.busy{color:#b35900}.saturated,.bad{color:#c62828}.unknown{color:#6b7280}

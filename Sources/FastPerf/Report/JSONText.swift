@@ -59,11 +59,6 @@ enum JSONText {
         return (x * scale).rounded() / scale
     }
 
-    /// A JSON array of numbers, each with at most `decimals` decimals.
-    static func numberArray(_ values: [Double], decimals: Int) -> String {
-        "[" + values.map { number($0, decimals: decimals) }.joined(separator: ",") + "]"
-    }
-
     /// An object from already-rendered values, one key per line, indented by `indent` levels of 2 spaces.
     static func object(_ fields: [(String, String)], indent: Int) -> String {
         guard !fields.isEmpty else { return "{}" }

@@ -4,14 +4,26 @@ import Foundation
 struct ReportPoint {
     /// The point's folder name, e.g. `parallel_8_number_400`.
     var folder: String
+    /// `--parallel` (0 = open loop or trace), `--number` and target `--rate` (req/s, nil = none).
+    var parallel: Int
+    var number: Int
+    var rate: Double?
     var summary: RunSummary
     /// The `point` table; nil for a database without one (client counters unknown).
     var counters: PointCounters?
     var timeline: Timeline
     var failures: [PointDatabase.FailureGroup]
-    /// Configured `--parallel` and `--number`.
-    var parallel: Int { summary.concurrency }
-    var number: Int { summary.number }
+
+    /// The point's place on the sweep axis: the target rate of an open-loop point, else `--parallel`.
+    var load: Double { parallel == 0 ? rate ?? 0 : Double(parallel) }
+    /// The load as a phrase: `concurrency 8`, `rate 2.5 req/s`, or `trace`.
+    var loadName: String { parallel > 0 ? "concurrency \(parallel)" : rate == nil ? "trace" : "rate " + loadLabel }
+    /// The load as a label: `8`, `2.5 req/s`, or `trace`.
+    var loadLabel: String {
+        if parallel > 0 { return String(parallel) }
+        guard let rate else { return "trace" }
+        return SVGChart.format(rate, step: rate == rate.rounded() ? 1 : 0.01) + " req/s"
+    }
 }
 
 /// One run folder as the reports see it.
@@ -27,8 +39,8 @@ struct ReportRun {
     /// Points in run order.
     var points: [ReportPoint]
 
-    /// Points in increasing `--parallel` order (the x axis of the sweep charts).
-    var pointsByLoad: [ReportPoint] { points.sorted { ($0.parallel, $0.number) < ($1.parallel, $1.number) } }
+    /// Points in increasing load order (the x axis of the sweep charts).
+    var pointsByLoad: [ReportPoint] { points.sorted { ($0.load, $0.number) < ($1.load, $1.number) } }
 }
 
 /// Builds the report files of a run folder: `perf_report.html` at the end of a live run, and everything
@@ -51,12 +63,12 @@ public enum RunReport {
             let run = try load(runDirectory: dir, livePoints: nil)
             let points = run.points.map { p in
                 let c = p.counters
-                return BenchmarkPoint(parallel: p.parallel, number: p.number, directory: dir + "/" + p.folder,
+                let unknown = ClientUsage(loopThreads: 0, loopCPUSeconds: 0, busiestLoopFraction: 0, writerCPUSeconds: 0,
+                                          wallSeconds: 0, loopLagP99Millis: 0, loopLagMaxMillis: 0, ringOverflows: 0,
+                                          peakInFlight: p.timeline.peakInFlight, peakRSSBytes: 0)
+                return BenchmarkPoint(parallel: p.parallel, number: p.number, rate: p.rate, directory: dir + "/" + p.folder,
                                       summary: p.summary, rows: c?.rows ?? p.summary.totalRequests,
-                                      ringOverflows: c?.ringOverflows ?? 0,
-                                      peakInFlight: c?.peakInFlight ?? p.timeline.peakInFlight,
-                                      loopCPUSeconds: c?.loopCPUSeconds ?? 0, writerCPUSeconds: c?.writerCPUSeconds ?? 0,
-                                      loopCloseStatus: Int32(c?.loopCloseStatus ?? 0))
+                                      client: c?.client ?? unknown, loopCloseStatus: Int32(c?.loopCloseStatus ?? 0))
             }
             for p in points {
                 written.append(try write(p.summary.summaryJSON(), to: p.directory + "/benchmark_summary.json"))
@@ -83,8 +95,8 @@ public enum RunReport {
 
     /// Writes `perf_report.html` of a live run: summaries and counters from memory, timelines and failure
     /// groups from the databases. Returns the path. Throws `FastPerfError`.
-    static func writeLive(runDirectory: String, points: [BenchmarkPoint], url: String, loops: Int) throws -> String {
-        let live = points.map { (point: $0, counters: PointCounters($0, url: url, loops: loops)) }
+    static func writeLive(runDirectory: String, points: [BenchmarkPoint], url: String) throws -> String {
+        let live = points.map { (point: $0, counters: PointCounters($0, url: url)) }
         let run = try load(runDirectory: runDirectory, livePoints: live)
         return try write(Data(HTMLReport.render(runs: [run]).utf8), to: runDirectory + "/" + htmlFileName)
     }
@@ -105,14 +117,16 @@ public enum RunReport {
         }
         var points: [ReportPoint] = []
         var runRows: [PointDatabase.RunRow] = []
+        var shapes = [PointShape?](repeating: nil, count: folders.count)
         for (i, folder) in folders.enumerated() {
             let db = try PointDatabase(path: dir + "/" + folder + "/benchmark_data.db")
             runRows.append(try db.runRow())
-            var accumulator = MetricsAccumulator()
+            // One accumulator per loop, merged in loop order, as the writer does (so sums match bit for bit).
+            var perLoop: [Int: MetricsAccumulator] = [:]
             var samples: [Timeline.Sample] = []
             let rebuild = livePoints == nil
             try db.forEachResult(interTokenLatencies: rebuild) { r in
-                if rebuild { accumulator.add(r) }
+                if rebuild { perLoop[r.loopID, default: MetricsAccumulator()].add(r) }
                 guard r.startNanos != 0 || r.completedNanos != 0 else { return }
                 samples.append(Timeline.Sample(start: r.startNanos == 0 ? nil : seconds(r.startNanos),
                                                end: seconds(r.completedNanos == 0 ? r.startNanos : r.completedNanos),
@@ -123,13 +137,22 @@ public enum RunReport {
             if let live = livePoints {
                 summary = live[i].point.summary
             } else {
-                guard let (parallel, number) = counters.map({ ($0.parallel, $0.number) }) ?? parsePointFolder(folder) else {
-                    throw FastPerfError("\(dir)/\(folder): cannot tell the point's --parallel and --number (no point table, folder not named parallel_P_number_N)")
+                guard let shape = counters.map({ PointShape(parallel: $0.parallel, number: $0.number, rate: $0.rate,
+                                                            concurrency: $0.concurrency, summaryRate: $0.summaryRate) })
+                        ?? parsePointFolder(folder) else {
+                    throw FastPerfError("\(dir)/\(folder): cannot tell the point's load (no point table, and the folder is not named parallel_P_number_N or rate_R_number_N)")
                 }
-                summary = accumulator.summary(parallel: parallel, number: number)
+                var accumulator = MetricsAccumulator()
+                for loop in perLoop.keys.sorted() { accumulator.merge(perLoop[loop]!) }
+                summary = accumulator.summary(parallel: shape.concurrency, number: shape.number, rate: shape.summaryRate)
+                shapes[i] = shape
             }
-            points.append(ReportPoint(folder: folder, summary: summary, counters: counters,
-                                      timeline: Timeline(samples: samples), failures: try db.failureGroups()))
+            let shape = livePoints.map { PointShape(parallel: $0[i].point.parallel, number: $0[i].point.number,
+                                                    rate: $0[i].point.rate, concurrency: summary.concurrency,
+                                                    summaryRate: nil) } ?? shapes[i]!
+            points.append(ReportPoint(folder: folder, parallel: shape.parallel, number: shape.number, rate: shape.rate,
+                                      summary: summary, counters: counters, timeline: Timeline(samples: samples),
+                                      failures: try db.failureGroups()))
         }
         // The run's start: its earliest point's.
         let row = runRows.min { $0.startedAt < $1.startedAt }!
@@ -157,12 +180,28 @@ public enum RunReport {
         return names.sorted().map { dir + "/" + $0 }.filter { !pointFolders(in: $0).isEmpty }
     }
 
-    /// `(P, N)` of a folder named `parallel_P_number_N`.
-    static func parsePointFolder(_ name: String) -> (Int, Int)? {
+    /// A point's load shape: `--parallel` (0 = open loop or trace), `--number`, target `--rate`, the summary's
+    /// `Concurrency` and the rate its open-loop figures use.
+    struct PointShape: Equatable {
+        var parallel: Int
+        var number: Int
+        var rate: Double?
+        var concurrency: Int
+        var summaryRate: Double?
+    }
+
+    /// The shape told by a folder named `parallel_P_number_N` (closed loop) or `rate_R_number_N` (open loop);
+    /// nil for any other name. (A closed loop paced by `--rate` looks unpaced here: only the point table knows.)
+    static func parsePointFolder(_ name: String) -> PointShape? {
         let parts = name.split(separator: "_")
-        guard parts.count == 4, parts[0] == "parallel", parts[2] == "number", let p = Int(parts[1]), let n = Int(parts[3])
-        else { return nil }
-        return (p, n)
+        guard parts.count == 4, parts[2] == "number", let n = Int(parts[3]) else { return nil }
+        if parts[0] == "parallel", let p = Int(parts[1]) {
+            return PointShape(parallel: p, number: n, rate: nil, concurrency: p, summaryRate: nil)
+        }
+        if parts[0] == "rate", let r = Double(parts[1]) {
+            return PointShape(parallel: 0, number: n, rate: r, concurrency: -1, summaryRate: r)
+        }
+        return nil
     }
 
     /// `points` in the order of the run's `--parallel`/`--number` lists; others after, by load.
@@ -170,8 +209,12 @@ public enum RunReport {
         let parallel = arguments["parallel"] as? [Int] ?? []
         let number = arguments["number"] as? [Int] ?? []
         let order = Array(zip(parallel, number))
-        func rank(_ p: ReportPoint) -> (Int, Int, Int) {
-            (order.firstIndex { $0 == (p.parallel, p.number) } ?? order.count, p.parallel, p.number)
+        let rates = arguments["rate"] as? [Double] ?? []
+        let openOrder = Array(zip(rates, number))
+        func rank(_ p: ReportPoint) -> (Int, Double, Int) {
+            let i = p.parallel > 0 ? order.firstIndex { $0 == (p.parallel, p.number) }
+                                   : openOrder.firstIndex { $0 == (p.rate ?? -1, p.number) }
+            return (i ?? max(order.count, openOrder.count), p.load, p.number)
         }
         return points.sorted { rank($0) < rank($1) }
     }

@@ -7,9 +7,8 @@ enum SweepAnalysis {
     static let bestMinimumSuccessPercent = 95.0
     /// Latency "starts to climb" at the first point whose p50 latency is at least this × the lowest-load point's.
     static let climbFactor = 1.25
-    /// Loop or writer thread busy (CPU s ÷ wall s) at or above these percentages: busy / saturated.
+    /// A loop or the writer thread busy (CPU s ÷ wall s) at or above this percentage: "busy".
     static let busyPercent = 70.0
-    static let saturatedPercent = 90.0
 
     /// Index of the summary with the highest `Req Throughput (req/s)` among those with at least
     /// `bestMinimumSuccessPercent` success (among all with a success when none qualifies); nil when none succeeded.
@@ -38,51 +37,51 @@ enum SweepAnalysis {
         enum Level: String, Sendable {
             /// The client kept up with room to spare.
             case ok
-            /// A client thread was busy at least `busyPercent` of the time: numbers hold, with little headroom.
+            /// A loop or the writer thread was busy at least `busyPercent` of the time: little headroom left.
             case busy
-            /// The client limited the load: ring overflows, concurrency not reached, or a thread at `saturatedPercent`.
+            /// The client may have limited the load: a signal of the client line (`ClientUsage.limits`), or
+            /// fewer requests in flight than a closed loop asked for.
             case saturated
-            /// The database holds no client counters.
+            /// The database holds no client figures.
             case unknown
         }
         var level: Level
-        /// Loop threads' CPU ÷ (wall time × loops), %; writer's CPU ÷ wall time, %.
+        /// The busiest loop thread's CPU ÷ wall time, %; the writer thread's, %.
         var loopBusyPercent: Double?
         var writerBusyPercent: Double?
         /// Client CPU (loops + writer) per stored row, µs.
         var cpuMicrosPerRequest: Double?
-        /// One sentence per finding, e.g. `"loop thread busy 93 % of the time"`.
+        /// One phrase per finding, e.g. `"a loop thread was busy 93% of the time"`.
         var reasons: [String]
     }
 
-    /// Judges the client at one point from its counters (nil = unknown) and its summary's duration.
-    static func clientVerdict(counters: PointCounters?, summary: RunSummary) -> ClientVerdict {
+    /// Judges the client at one point from its counters (nil = unknown).
+    static func clientVerdict(counters: PointCounters?) -> ClientVerdict {
         guard let c = counters else {
-            return ClientVerdict(level: .unknown, reasons: ["the database holds no client counters (point table)"])
+            return ClientVerdict(level: .unknown, reasons: ["the database holds no client figures (point table)"])
         }
-        let duration = summary.testDurationSeconds
-        let loopBusy = duration > 0 ? c.loopCPUSeconds / (duration * Double(max(1, c.loops))) * 100 : nil
-        let writerBusy = duration > 0 ? c.writerCPUSeconds / duration * 100 : nil
-        let perRequest = (c.loopCPUSeconds + c.writerCPUSeconds) / Double(max(1, c.rows)) * 1e6
-        var level = ClientVerdict.Level.ok
-        var reasons: [String] = []
+        let u = c.client
+        let loopBusy = u.busiestLoopFraction * 100
+        let writerBusy = u.wallSeconds > 0 ? u.writerCPUSeconds / u.wallSeconds * 100 : 0
+        let perRequest = (u.loopCPUSeconds + u.writerCPUSeconds) / Double(max(1, c.rows)) * 1e6
+        var reasons = u.limits
+        // A closed loop keeps min(parallel, number) requests in flight; a paced one may not need them all.
         let target = min(c.parallel, c.number)
-        if c.peakInFlight < target {
-            level = .saturated
-            reasons.append("only \(c.peakInFlight) of \(target) requests were in flight at once")
+        if c.rate == nil && c.parallel > 0 && u.peakInFlight < target {
+            reasons.append("only \(u.peakInFlight) of \(target) requests were in flight at once")
         }
-        if c.ringOverflows > 0 {
+        var level = ClientVerdict.Level.ok
+        if !reasons.isEmpty {
             level = .saturated
-            reasons.append("\(c.ringOverflows) records waited for a full ring (the writer fell behind)")
-        }
-        for (name, busy) in [("loop thread", loopBusy), ("writer thread", writerBusy)] {
-            guard let busy, busy >= busyPercent else { continue }
-            if busy >= saturatedPercent { level = .saturated } else if level == .ok { level = .busy }
-            reasons.append("\(name) busy " + String(format: "%.0f", busy) + " % of the time")
+        } else {
+            for (name, busy) in [("the busiest loop thread", loopBusy), ("the writer thread", writerBusy)] where busy >= busyPercent {
+                level = .busy
+                reasons.append("\(name) was busy " + String(format: "%.0f", busy) + "% of the time")
+            }
         }
         if reasons.isEmpty {
-            reasons.append("not the bottleneck: concurrency reached, no ring overflow, threads under "
-                           + String(format: "%.0f", busyPercent) + " % busy")
+            reasons.append("not the bottleneck: concurrency reached, no ring overflow, no loop lag, threads under "
+                           + String(format: "%.0f", busyPercent) + "% busy")
         }
         return ClientVerdict(level: level, loopBusyPercent: loopBusy, writerBusyPercent: writerBusy,
                              cpuMicrosPerRequest: perRequest, reasons: reasons)

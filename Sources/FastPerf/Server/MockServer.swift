@@ -14,15 +14,26 @@ public struct MockServerConfiguration: Sendable {
     public var outputTokens: Int?
     /// Leave `usage` out of responses (`--no-usage`), as some servers do.
     public var noUsage = false
+    /// Pause every response from `stallAtMillis` after the server started for `stallMillis` (`--stall-at-ms`,
+    /// `--stall-ms`): anything due inside the pause is sent when it ends (a GC pause or a stuck scheduler).
+    public var stallAtMillis: Double = 0
+    public var stallMillis: Double = 0
+    /// Count `usage.prompt_tokens` with this tokenizer (`--tokenizer-path`): the prompt, or the sum over
+    /// the messages' contents, no chat template. Without one, prompt tokens are characters / 4. (This is
+    /// the server side: a real server tokenizes too; the client never tokenizes on its loops.)
+    public var tokenizer: Tokenizer?
 
     public init() {}
 }
 
 /// The built-in mock server: OpenAI `/v1/chat/completions`, `/v1/completions` (streamed and not) and
-/// `/v1/models` over HTTP/1.1 keep-alive, on one libuv loop thread. Streams are paced by one libuv timer per
-/// connection against absolute due times (no drift, no thread per stream). A streamed response is a role
-/// chunk at once, then one content chunk per token at TTFT + k × ITL, a finish chunk, a usage chunk and
-/// `[DONE]`, sent with chunked transfer coding.
+/// `/v1/models`, plus every API the plugins speak (`MockAPI`: embeddings, rerank, Responses, DashScope native,
+/// Anthropic Messages; formats in `MockAPIFormat`) over HTTP/1.1 keep-alive, on one libuv loop thread.
+/// Streams are paced by one libuv timer per connection against absolute due times (no drift, no thread per
+/// stream). A streamed response is the API's
+/// opening events at once (OpenAI chat: a role chunk), then one event per token at TTFT + k × ITL, then its
+/// closing events (OpenAI: a finish chunk, a usage chunk and `[DONE]`), sent with chunked transfer coding.
+/// Embeddings and rerank answer one JSON body after TTFT.
 public final class MockServer: Sendable {
     public let configuration: MockServerConfiguration
     private let state = Mutex<(thread: OSThread?, waker: LoopWaker?, port: Int)>((nil, nil, 0))
@@ -102,6 +113,16 @@ final class MockServerLoop {
     var listener: TCPListener?
     var waker: LoopWaker?
     var exchanges: [ObjectIdentifier: MockExchange] = [:]
+    /// `uv_hrtime` when the server started listening (the stall is timed from it).
+    let startNanos = MonotonicClock.nowNanos()
+
+    /// `due` moved to the end of the configured stall when it falls inside it, ns.
+    func afterStall(_ due: UInt64) -> UInt64 {
+        guard configuration.stallMillis > 0 else { return due }
+        let from = startNanos + UInt64(configuration.stallAtMillis * 1e6)
+        let to = from + UInt64(configuration.stallMillis * 1e6)
+        return due >= from && due < to ? to : due
+    }
 
     init(loop: EventLoop, configuration: MockServerConfiguration) {
         self.loop = loop
@@ -139,7 +160,7 @@ final class MockExchange: ServerConnectionDelegate {
 
     struct StreamPlan {
         var id: String
-        var chat: Bool
+        var api: MockAPI
         var tokens: Int
         var sent = 0
         var promptTokens: Int
@@ -147,6 +168,10 @@ final class MockExchange: ServerConnectionDelegate {
         var keepAlive: Bool
         var model: String
         var streamed: Bool
+        /// Embedding inputs or rerank documents.
+        var items: [String] = []
+        /// DashScope `incremental_output`: each event carries new text (else the whole text so far).
+        var incremental = false
     }
 
     init(server: MockServerLoop, connection: ServerConnection) {
@@ -182,12 +207,17 @@ final class MockExchange: ServerConnectionDelegate {
             respond(status: 200, reason: "OK",
                     json: #"{"object":"list","data":[{"id":"mock-model","object":"model","owned_by":"fastperf"}]}"#,
                     keepAlive: request.keepAlive)
-        case ("POST", "/v1/chat/completions"), ("POST", "/v1/completions"):
-            startCompletion(request, chat: path.hasSuffix("chat/completions"))
+        case ("POST", _) where MockAPI.route(path: path) != nil:
+            startCompletion(request, api: MockAPI.route(path: path)!)
         default:
             respond(status: 404, reason: "Not Found", json: Self.errorJSON("no route for \(request.method) \(path)", type: "not_found"),
                     keepAlive: request.keepAlive)
         }
+    }
+
+    private func respond(status: Int, json: String, keepAlive: Bool) {
+        let reasons = [200: "OK", 400: "Bad Request", 404: "Not Found"]
+        respond(status: status, reason: reasons[status] ?? "Error", json: json, keepAlive: keepAlive)
     }
 
     private func respond(status: Int, reason: String, json: String, keepAlive: Bool) {
@@ -204,37 +234,41 @@ final class MockExchange: ServerConnectionDelegate {
         #"{"error":{"message":"# + JSONText.quote(message) + #","type":""# + type + #"","code":null}}"#
     }
 
-    private func startCompletion(_ request: HTTP1Request, chat: Bool) {
+    private func startCompletion(_ request: HTTP1Request, api: MockAPI) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
             respond(status: 400, reason: "Bad Request", json: Self.errorJSON("request body is not a JSON object", type: "invalid_request_error"),
                     keepAlive: request.keepAlive)
             return
         }
-        let streamed = (object["stream"] as? Bool) ?? false
-        let maxTokens = (object["max_tokens"] as? Int) ?? 16
-        let tokens = max(1, min(server.configuration.outputTokens ?? maxTokens, 1_000_000))
-        var promptChars = 0
-        if let messages = object["messages"] as? [[String: Any]] {
-            for m in messages { promptChars += (m["content"] as? String)?.count ?? 0 }
-        } else if let prompt = object["prompt"] as? String {
-            promptChars = prompt.count
+        let shape = api.shape(of: object, request: request)
+        if let rejection = shape.rejection {
+            respond(status: rejection.status, json: rejection.json, keepAlive: request.keepAlive)
+            return
         }
-        let plan = StreamPlan(id: "mock-\(UInt32.random(in: 0...UInt32.max))", chat: chat, tokens: tokens,
-                              promptTokens: max(1, promptChars / 4), startNanos: MonotonicClock.nowNanos(),
+        let tokens = api.generates ? max(1, min(server.configuration.outputTokens ?? shape.maxTokens ?? 16, 1_000_000)) : 1
+        // With --tokenizer-path the prompt is counted as a real server would; else characters / 4.
+        let promptTokens = server.configuration.tokenizer.map { t in
+            TokenCounter.promptTexts(ofRequestBody: object).reduce(0) { $0 + t.count($1) }
+        } ?? max(1, shape.promptChars / 4)
+        var plan = StreamPlan(id: "mock-\(UInt32.random(in: 0...UInt32.max))", api: api, tokens: tokens,
+                              promptTokens: promptTokens, startNanos: MonotonicClock.nowNanos(),
                               keepAlive: request.keepAlive, model: (object["model"] as? String) ?? "mock-model",
-                              streamed: streamed)
+                              streamed: shape.streamed)
+        plan.items = shape.items
+        plan.incremental = shape.incremental
         stream = plan
-        if streamed {
+        if plan.streamed {
             var head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
             if !plan.keepAlive { head += "Connection: close\r\n" }
             head += "\r\n"
             var bytes = Array(head.utf8)
-            if chat { Self.appendChunk(event: chunkJSON(plan, delta: #"{"role":"assistant","content":""}"#, finish: nil), to: &bytes) }
+            for event in MockAPIFormat.preamble(plan) { Self.appendSSE(event, to: &bytes) }
             connection.write(bytes)
             scheduleNextToken()
         } else {
+            // Embeddings and rerank answer after TTFT; generating APIs after the last token is due.
             let delay = server.configuration.ttftMillis + server.configuration.itlMillis * Double(tokens - 1)
-            arm(atNanos: plan.startNanos + UInt64(max(0, delay) * 1e6))
+            arm(atNanos: server.afterStall(plan.startNanos + UInt64(max(0, delay) * 1e6)))
         }
     }
 
@@ -265,7 +299,7 @@ final class MockExchange: ServerConnectionDelegate {
 
     private func dueNanos(token k: Int, _ plan: StreamPlan) -> UInt64 {
         let ms = server.configuration.ttftMillis + server.configuration.itlMillis * Double(k)
-        return plan.startNanos + UInt64(max(0, ms) * 1e6)
+        return server.afterStall(plan.startNanos + UInt64(max(0, ms) * 1e6))
     }
 
     private func scheduleNextToken() {
@@ -273,25 +307,17 @@ final class MockExchange: ServerConnectionDelegate {
         arm(atNanos: dueNanos(token: plan.sent, plan))
     }
 
-    private static let words = ["The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", "."]
-
     private func sendDueTokens() {
         guard var plan = stream, !connection.isClosing else { return }
         let now = MonotonicClock.nowNanos()
         var bytes: [UInt8] = []
         while plan.sent < plan.tokens && dueNanos(token: plan.sent, plan) <= now + 500_000 {
-            let word = Self.words[plan.sent % Self.words.count]
-            let delta = plan.chat ? #"{"content":"# + JSONText.quote(word) + "}" : JSONText.quote(word)
-            Self.appendChunk(event: chunkJSON(plan, delta: delta, finish: nil), to: &bytes)
+            Self.appendSSE(MockAPIFormat.token(plan, plan.sent), to: &bytes)
             plan.sent += 1
         }
         stream = plan
         if plan.sent == plan.tokens {
-            Self.appendChunk(event: chunkJSON(plan, delta: plan.chat ? "{}" : #""""#, finish: "stop"), to: &bytes)
-            if !server.configuration.noUsage {
-                Self.appendChunk(event: usageChunk(plan), to: &bytes)
-            }
-            Self.appendChunk(event: "[DONE]", to: &bytes)
+            for event in MockAPIFormat.closing(plan, usage: !server.configuration.noUsage) { Self.appendSSE(event, to: &bytes) }
             bytes.append(contentsOf: Array("0\r\n\r\n".utf8))
             stream = nil
             connection.write(bytes, closeAfter: !plan.keepAlive)
@@ -303,29 +329,8 @@ final class MockExchange: ServerConnectionDelegate {
         }
     }
 
-    private func chunkJSON(_ plan: StreamPlan, delta: String, finish: String?) -> String {
-        let finishJSON = finish.map { "\"\($0)\"" } ?? "null"
-        if plan.chat {
-            return #"{"id":""# + plan.id + #"","object":"chat.completion.chunk","created":0,"model":"# + JSONText.quote(plan.model)
-                + #","choices":[{"index":0,"delta":"# + delta + #","finish_reason":"# + finishJSON + "}]}"
-        }
-        return #"{"id":""# + plan.id + #"","object":"text_completion","created":0,"model":"# + JSONText.quote(plan.model)
-            + #","choices":[{"index":0,"text":"# + delta + #","finish_reason":"# + finishJSON + "}]}"
-    }
-
-    private func usageJSON(_ plan: StreamPlan) -> String {
-        #"{"prompt_tokens":\#(plan.promptTokens),"completion_tokens":\#(plan.tokens),"total_tokens":\#(plan.promptTokens + plan.tokens)}"#
-    }
-
-    private func usageChunk(_ plan: StreamPlan) -> String {
-        let object = plan.chat ? "chat.completion.chunk" : "text_completion"
-        return #"{"id":""# + plan.id + #"","object":""# + object + #"","created":0,"model":"# + JSONText.quote(plan.model)
-            + #","choices":[],"usage":"# + usageJSON(plan) + "}"
-    }
-
-    /// Appends one SSE event (`data: …` + blank line) as one HTTP chunk.
-    static func appendChunk(event: String, to bytes: inout [UInt8]) {
-        let payload = "data: " + event + "\n\n"
+    /// Appends one SSE event (its whole text, blank line included) as one HTTP chunk.
+    static func appendSSE(_ payload: String, to bytes: inout [UInt8]) {
         let n = payload.utf8.count
         bytes.append(contentsOf: Array((String(n, radix: 16) + "\r\n").utf8))
         bytes.append(contentsOf: Array(payload.utf8))
@@ -335,18 +340,6 @@ final class MockExchange: ServerConnectionDelegate {
     private func finishNonStream() {
         guard let plan = stream, !connection.isClosing else { return }
         stream = nil
-        var text = ""
-        for k in 0..<plan.tokens { text += Self.words[k % Self.words.count] }
-        let usage = server.configuration.noUsage ? "" : #","usage":"# + usageJSON(plan)
-        let json: String
-        if plan.chat {
-            json = #"{"id":""# + plan.id + #"","object":"chat.completion","created":0,"model":"# + JSONText.quote(plan.model)
-                + #","choices":[{"index":0,"message":{"role":"assistant","content":"# + JSONText.quote(text)
-                + #"},"finish_reason":"stop"}]"# + usage + "}"
-        } else {
-            json = #"{"id":""# + plan.id + #"","object":"text_completion","created":0,"model":"# + JSONText.quote(plan.model)
-                + #","choices":[{"index":0,"text":"# + JSONText.quote(text) + #","finish_reason":"stop"}]"# + usage + "}"
-        }
-        respond(status: 200, reason: "OK", json: json, keepAlive: plan.keepAlive)
+        respond(status: 200, reason: "OK", json: MockAPIFormat.body(plan, usage: !server.configuration.noUsage), keepAlive: plan.keepAlive)
     }
 }

@@ -2,69 +2,91 @@ import Foundation
 
 /// What only the running process knows about a sweep point, kept in the `point` table of its
 /// `benchmark_data.db` so that `fastperf report` can rebuild `performance_summary.txt` and the client verdict
-/// from the database alone: the point's settings, the URL benchmarked and the client's own counters.
-struct PointCounters: Sendable, Equatable {
-    /// Configured `--parallel` and `--number` of the point.
+/// from the database alone: the point's load shape, the URL benchmarked and the client's own figures.
+struct PointCounters: Sendable {
+    /// The point's `--parallel` (0 = open loop or trace), `--number` and target `--rate` (req/s; nil = none).
     var parallel: Int
     var number: Int
+    var rate: Double?
+    /// evalscope's `Concurrency` of the summary (`parallel`, or −1 in open loop).
+    var concurrency: Int
+    /// The rate the summary's open-loop figures were computed for (a trace's own rate), req/s; nil = none.
+    var summaryRate: Double?
     /// The URL benchmarked, with the endpoint path the run used.
     var url: String
-    /// Loop threads that sent the point's requests.
-    var loops: Int
     /// Rows the writer stored.
     var rows: Int
-    /// Records that waited on a loop's overflow list because its ring was full.
-    var ringOverflows: Int
-    /// Most requests in flight at once.
-    var peakInFlight: Int
-    /// CPU seconds of the loop thread(s) (summed) and of the writer thread, s.
-    var loopCPUSeconds: Double
-    var writerCPUSeconds: Double
     /// `uv_loop_close` status after the point (0 = every handle was closed).
     var loopCloseStatus: Int
+    /// The client's own cost and saturation signals (the client line).
+    var client: ClientUsage
 
     /// The counters of a finished point.
-    init(_ point: BenchmarkPoint, url: String, loops: Int) {
-        self.init(parallel: point.parallel, number: point.number, url: url, loops: loops, rows: point.rows,
-                  ringOverflows: point.ringOverflows, peakInFlight: point.peakInFlight,
-                  loopCPUSeconds: point.loopCPUSeconds, writerCPUSeconds: point.writerCPUSeconds,
-                  loopCloseStatus: Int(point.loopCloseStatus))
+    init(_ point: BenchmarkPoint, url: String) {
+        self.init(parallel: point.parallel, number: point.number, rate: point.rate, concurrency: point.summary.concurrency,
+                  summaryRate: point.summary.openLoop?.targetRate, url: url, rows: point.rows,
+                  loopCloseStatus: Int(point.loopCloseStatus), client: point.client)
     }
 
-    init(parallel: Int, number: Int, url: String, loops: Int, rows: Int, ringOverflows: Int, peakInFlight: Int,
-         loopCPUSeconds: Double, writerCPUSeconds: Double, loopCloseStatus: Int) {
+    init(parallel: Int, number: Int, rate: Double?, concurrency: Int, summaryRate: Double?, url: String, rows: Int,
+         loopCloseStatus: Int, client: ClientUsage) {
         self.parallel = parallel
         self.number = number
+        self.rate = rate
+        self.concurrency = concurrency
+        self.summaryRate = summaryRate
         self.url = url
-        self.loops = loops
         self.rows = rows
-        self.ringOverflows = ringOverflows
-        self.peakInFlight = peakInFlight
-        self.loopCPUSeconds = loopCPUSeconds
-        self.writerCPUSeconds = writerCPUSeconds
         self.loopCloseStatus = loopCloseStatus
+        self.client = client
     }
 
-    static let createTable = """
-        CREATE TABLE IF NOT EXISTS point (parallel INTEGER, number INTEGER, url TEXT, loops INTEGER, rows INTEGER, \
-        ring_overflows INTEGER, peak_in_flight INTEGER, loop_cpu_seconds REAL, writer_cpu_seconds REAL, \
-        loop_close_status INTEGER);
-        """
-    static let columns = "parallel, number, url, loops, rows, ring_overflows, peak_in_flight, loop_cpu_seconds, "
-        + "writer_cpu_seconds, loop_close_status"
+    /// The `point` table's columns, in order.
+    static let columns: [(name: String, type: String)] = [
+        ("parallel", "INTEGER"), ("number", "INTEGER"), ("rate", "REAL"), ("concurrency", "INTEGER"),
+        ("summary_rate", "REAL"), ("url", "TEXT"), ("rows", "INTEGER"), ("loop_close_status", "INTEGER"),
+        ("loop_threads", "INTEGER"), ("loop_cpu_seconds", "REAL"), ("busiest_loop_fraction", "REAL"),
+        ("writer_cpu_seconds", "REAL"), ("wall_seconds", "REAL"), ("loop_lag_p99_ms", "REAL"),
+        ("loop_lag_max_ms", "REAL"), ("loop_lag_samples", "INTEGER"), ("ring_overflows", "INTEGER"),
+        ("peak_in_flight", "INTEGER"), ("peak_rss_bytes", "INTEGER"), ("send_lag_p99_ms", "REAL"),
+    ]
+
+    /// The values in `columns` order.
+    var values: [SQLValue] {
+        func int(_ v: Int) -> SQLValue { .integer(Int64(v)) }
+        func real(_ v: Double?) -> SQLValue { v.map { .real($0) } ?? .null }
+        let c = client
+        return [int(parallel), int(number), real(rate), int(concurrency), real(summaryRate), .text(url), int(rows),
+                int(loopCloseStatus), int(c.loopThreads), real(c.loopCPUSeconds), real(c.busiestLoopFraction),
+                real(c.writerCPUSeconds), real(c.wallSeconds), real(c.loopLagP99Millis), real(c.loopLagMaxMillis),
+                int(c.loopLagSamples), int(c.ringOverflows), int(c.peakInFlight), int(c.peakRSSBytes),
+                real(c.sendLagP99Millis)]
+    }
+
+    /// Reads a row of `columns` back.
+    init(row r: [SQLValue]) {
+        let client = ClientUsage(loopThreads: r[8].int ?? 1, loopCPUSeconds: r[9].double ?? 0,
+                                 busiestLoopFraction: r[10].double ?? 0, writerCPUSeconds: r[11].double ?? 0,
+                                 wallSeconds: r[12].double ?? 0, loopLagP99Millis: r[13].double ?? 0,
+                                 loopLagMaxMillis: r[14].double ?? 0, loopLagSamples: r[15].int ?? 0,
+                                 ringOverflows: r[16].int ?? 0, peakInFlight: r[17].int ?? 0,
+                                 peakRSSBytes: r[18].int ?? 0, sendLagP99Millis: r[19].double)
+        self.init(parallel: r[0].int ?? 0, number: r[1].int ?? 0, rate: r[2].double, concurrency: r[3].int ?? 0,
+                  summaryRate: r[4].double, url: r[5].string ?? "", rows: r[6].int ?? 0,
+                  loopCloseStatus: r[7].int ?? 0, client: client)
+    }
 
     /// Writes the counters into the finished point's database (main thread, after the writer closed it).
     /// Throws `FastPerfError`.
     func save(databasePath path: String) throws {
+        let names = Self.columns.map(\.name).joined(separator: ", ")
         do {
             let db = try SQLiteDatabase(path: path)
             defer { db.close() }
-            try db.execute(Self.createTable + " DELETE FROM point;")
-            try db.prepare("INSERT INTO point (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);").run([
-                .integer(Int64(parallel)), .integer(Int64(number)), .text(url), .integer(Int64(loops)),
-                .integer(Int64(rows)), .integer(Int64(ringOverflows)), .integer(Int64(peakInFlight)),
-                .real(loopCPUSeconds), .real(writerCPUSeconds), .integer(Int64(loopCloseStatus)),
-            ])
+            let create = "CREATE TABLE IF NOT EXISTS point (" + Self.columns.map { "\($0.name) \($0.type)" }.joined(separator: ", ") + ");"
+            try db.execute(create + " DELETE FROM point;")
+            let marks = Array(repeating: "?", count: Self.columns.count).joined(separator: ", ")
+            try db.prepare("INSERT INTO point (\(names)) VALUES (\(marks));").run(values)
             try db.execute("PRAGMA wal_checkpoint(TRUNCATE);")
         } catch {
             throw FastPerfError("cannot write the point table of \(path): \(error)")
@@ -122,11 +144,10 @@ final class PointDatabase {
     func counters() throws -> PointCounters? {
         let tables = try read("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'point'")
         guard !tables.isEmpty else { return nil }
-        guard let r = try read("SELECT \(PointCounters.columns) FROM point LIMIT 1").first, r.count == 10 else { return nil }
-        return PointCounters(parallel: r[0].int ?? 0, number: r[1].int ?? 0, url: r[2].string ?? "", loops: r[3].int ?? 1,
-                             rows: r[4].int ?? 0, ringOverflows: r[5].int ?? 0, peakInFlight: r[6].int ?? 0,
-                             loopCPUSeconds: r[7].double ?? 0, writerCPUSeconds: r[8].double ?? 0,
-                             loopCloseStatus: r[9].int ?? 0)
+        let names = PointCounters.columns.map(\.name).joined(separator: ", ")
+        guard let r = try read("SELECT \(names) FROM point LIMIT 1").first, r.count == PointCounters.columns.count
+        else { return nil }
+        return PointCounters(row: r)
     }
 
     /// Failed rows grouped by outcome, status and error text, most frequent first.
@@ -143,44 +164,46 @@ final class PointDatabase {
     /// differences between instants mean anything.
     static let instantBase: UInt64 = 1 << 62
 
-    /// Hands every `result` row to `body` as a `RequestResult`, in insertion order (the order the writer fed its
-    /// `MetricsAccumulator`, so sums come out bit for bit the same). Durations are exact: each stored seconds
-    /// value is `ns / 1e9` and reads back to the same ns (below 11 days). Instants come from `start_offset_ns` /
-    /// `completed_offset_ns` (exact) or, in a database without them, from the epoch columns (± 0.25 µs).
-    /// `generatedText`, `reasoningText` and `eventOffsetsSeconds` are not read back (empty); with
-    /// `interTokenLatencies: false` neither is `itlNanos`, which saves parsing when only timings are wanted.
+    /// Hands every `result` row to `body` as a `RequestResult`, in insertion order (per loop, the order the
+    /// writer fed that loop's `MetricsAccumulator`, so sums come out bit for bit the same). Durations are exact:
+    /// each stored seconds value is `ns / 1e9` and reads back to the same ns (below 11 days). Instants come from
+    /// `start_offset_ns`, `completed_offset_ns`, `intended_offset_ns` (exact) or, in a database without them,
+    /// from the epoch columns (± 0.25 µs). `generatedText`, `reasoningText` and `eventOffsetsSeconds` are not
+    /// read back (empty); with `interTokenLatencies: false` neither is `itlNanos`, which saves parsing when only
+    /// timings are wanted.
     func forEachResult(interTokenLatencies: Bool = true, _ body: (RequestResult) throws -> Void) throws {
-        let exactInstants = resultColumns.contains("start_offset_ns") && resultColumns.contains("completed_offset_ns")
         let anchor = try runRow().wallClockAnchor
+        func column(_ name: String) -> String { resultColumns.contains(name) ? name : "NULL" }
         let names = ["success", "outcome", "http_status", "error", "latency", "first_chunk_latency",
                      "time_per_output_token", "prompt_tokens", "completion_tokens", "is_stream", "connection_id",
-                     "loop_id", "start_time", "completed_time", "intended_start_time",
-                     exactInstants ? "start_offset_ns" : "NULL", exactInstants ? "completed_offset_ns" : "NULL",
-                     interTokenLatencies ? "inter_token_latencies" : "NULL"]
+                     "loop_id", "start_time", "completed_time", "intended_start_time", column("start_offset_ns"),
+                     column("completed_offset_ns"), column("intended_offset_ns"),
+                     interTokenLatencies ? "inter_token_latencies" : "NULL", column("tokens_counted")]
+        let exact = [15: resultColumns.contains("start_offset_ns"), 16: resultColumns.contains("completed_offset_ns"),
+                     17: resultColumns.contains("intended_offset_ns")]
         var index = 0
         try db.forEachRow("SELECT \(names.joined(separator: ", ")) FROM result ORDER BY rowid") { r in
-            func instant(offset: SQLValue, epoch: SQLValue) -> UInt64 {
-                if exactInstants {
-                    guard let ns = offset.int else { return 0 }
+            /// The instant in column `offset` (exact ns) or, without that column, in the epoch column `epoch`.
+            func instant(_ offset: Int, _ epoch: Int) -> UInt64 {
+                if exact[offset] == true {
+                    guard let ns = r[offset].int else { return 0 }
                     return UInt64(Int64(Self.instantBase) + Int64(ns))
                 }
-                guard let s = epoch.double, s > 0 else { return 0 }
+                guard let s = r[epoch].double, s > 0 else { return 0 }
                 return UInt64(Int64(Self.instantBase) + Int64(((s - anchor) * 1e9).rounded()))
             }
-            let start = instant(offset: r[15], epoch: r[12])
-            let completed = instant(offset: r[16], epoch: r[13])
-            let intendedDelta = (r[14].double ?? 0) - (r[12].double ?? 0)
             let success = r[0].int == 1
-            let result = RequestResult(
+            var result = RequestResult(
                 requestIndex: index, loopID: r[11].int ?? 0, connectionID: r[10].int ?? 0,
-                intendedStartNanos: start == 0 ? 0 : UInt64(Int64(start) + Int64((intendedDelta * 1e9).rounded())),
-                startNanos: start, completedNanos: completed, success: success,
+                intendedStartNanos: instant(17, 14), startNanos: instant(15, 12), completedNanos: instant(16, 13),
+                success: success,
                 outcome: RequestResult.Outcome(rawValue: r[1].string ?? "") ?? (success ? .ok : .protocolError),
                 httpStatus: r[2].int, error: r[3].string,
                 ttftNanos: r[5].double.map(Self.nanos), latencyNanos: r[4].double.map(Self.nanos),
-                itlNanos: (r[17].string).map { Self.numberArray($0).map(Self.nanos) } ?? [],
+                itlNanos: (r[18].string).map { Self.numberArray($0).map(Self.nanos) } ?? [],
                 tpotSeconds: r[6].double, promptTokens: r[7].int, completionTokens: r[8].int,
                 isStream: r[9].int == 1, eventOffsetsSeconds: [], generatedText: "", reasoningText: "")
+            result.tokensCounted = r[19].int == 1
             index += 1
             try body(result)
         }
@@ -192,7 +215,7 @@ final class PointDatabase {
     }
 
     /// The numbers of a JSON number array such as `[0.01,0.0105]` (the `inter_token_latencies` column),
-    /// parsed with `Double(_:)` (correctly rounded, so `JSONText.number` output reads back exactly).
+    /// parsed with `Double(_:)` (correctly rounded, so `RowEncoding.secondsArray` output reads back exactly).
     static func numberArray(_ text: String) -> [Double] {
         text.utf8.split(whereSeparator: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") || $0 == UInt8(ascii: " ") })
             .compactMap { Double(String(decoding: $0, as: UTF8.self)) }

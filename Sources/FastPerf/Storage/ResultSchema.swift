@@ -29,6 +29,7 @@ enum ResultSchema {
         // time plus this / 1e9, rounded to a double): `fastperf report` rebuilds durations from these.
         ("start_offset_ns", "INTEGER"),
         ("completed_offset_ns", "INTEGER"),
+        ("intended_offset_ns", "INTEGER"),
     ]
 
     static var createTable: String {

@@ -34,7 +34,9 @@ final class HTTP1ClientConnection {
     private(set) var state: State = .connecting
 
     private var parser = HTTP1ResponseParser()
-    private var sse = SSEParser()
+    /// Small initial buffers: with tens of thousands of connections open, per-connection memory is what
+    /// counts; the buffers grow to the longest line or event seen and keep that capacity.
+    private var sse = SSEParser(initialCapacity: 512)
     /// The request in flight (valid when `hasRecord`).
     private var record: RequestRecord
     private var hasRecord = false
@@ -45,8 +47,8 @@ final class HTTP1ClientConnection {
     /// Responses completed on this connection (a reused connection may be closed by the server when idle).
     private var completedResponses = 0
     /// Capacity hints so a request's arrays are sized like the previous one's (one allocation each).
-    private var payloadHint = 4096
-    private var eventsHint = 64
+    private var payloadHint = 1024
+    private var eventsHint = 16
 
     /// Opens a TCP connection to `context.address`. Throws `UVError` when libuv refuses to start the connect
     /// (no handle is left open then).
@@ -139,19 +141,17 @@ final class HTTP1ClientConnection {
         if written == Int32(bytes.count) { return }
         let sent = written > 0 ? Int(written) : 0
         if written < 0 && written != Int32(UV_EAGAIN.rawValue) {
-            fail(.reset, error: "write failed: \(UVError(code: written))")
+            writeFailed(written)
             return
         }
         buf = uv_buf_t(base: buf.base + sent, len: bytes.count - sent)
         let rc = uv_write(writeRequest, stream, &buf, 1) { req, status in
             if status < 0 {
                 let me = HTTP1ClientConnection.from(req!.pointee.data)
-                if status != Int32(UV_ECANCELED.rawValue) {
-                    me.fail(.reset, error: "write failed: \(UVError(code: status))")
-                }
+                if status != Int32(UV_ECANCELED.rawValue) && me.hasRecord { me.writeFailed(status) }
             }
         }
-        if rc != 0 { fail(.reset, error: "write failed: \(UVError(code: rc))") }
+        if rc != 0 { writeFailed(rc) }
     }
 
     // MARK: libuv events
@@ -246,13 +246,7 @@ final class HTTP1ClientConnection {
             return
         }
         if parser.isIdle && completedResponses > 0 && (code == UVError.eof || code == UVError.connectionReset) {
-            let index = record.requestIndex
-            let intended = record.intendedStartNanos
-            let wasClosedLoop = intended == record.startNanos
-            hasRecord = false
-            record = RequestRecord(requestIndex: -1, loopID: context.loopID, connectionID: id)
-            close()
-            owner.connection(self, didLoseRequest: index, intendedNanos: wasClosedLoop ? 0 : intended)
+            requestLost()
             return
         }
         if code == UVError.eof {
@@ -293,6 +287,28 @@ final class HTTP1ClientConnection {
     }
 
     // MARK: endings
+
+    /// The server closed this reused connection before any byte of the response: the request never reached
+    /// it (an idle keep-alive connection closed as the request went out). Hand it back to be sent again on a
+    /// new connection; no row is made for the lost attempt.
+    private func requestLost() {
+        let index = record.requestIndex
+        let intended = record.intendedStartNanos
+        let wasClosedLoop = intended == record.startNanos
+        hasRecord = false
+        record = RequestRecord(requestIndex: -1, loopID: context.loopID, connectionID: id)
+        close()
+        owner.connection(self, didLoseRequest: index, intendedNanos: wasClosedLoop ? 0 : intended)
+    }
+
+    /// A write error on a reused connection before any response byte means the same as an early close.
+    private func writeFailed(_ code: Int32) {
+        if completedResponses > 0 && parser.isIdle && (code == UVError.connectionReset || code == UVError.brokenPipe) {
+            requestLost()
+        } else {
+            fail(.reset, error: "write failed: \(UVError(code: code))")
+        }
+    }
 
     /// Ends the request in flight with a transport failure and closes the connection.
     private func fail(_ outcome: TransportOutcome, error: String, at now: UInt64 = uv_hrtime()) {
@@ -339,10 +355,10 @@ final class HTTP1ClientConnection {
         }
     }
 
-    /// Closes the connection. A request still in flight ends as `reset` ("aborted").
-    func close() {
+    /// Closes the connection. A request still in flight ends as `reset` with `reason`.
+    func close(reason: String = "aborted: connection closed by the client") {
         guard state != .closing else { return }
-        if hasRecord { finish(.reset, error: "aborted: connection closed by the client", at: uv_hrtime()) }
+        if hasRecord { finish(.reset, error: reason, at: uv_hrtime()) }
         state = .closing
         uv_close(cuv_tcp_as_handle(handle), HTTP1ClientConnection.closeCallback)
     }

@@ -64,6 +64,31 @@ enum BenchmarkHarness {
         return Outcome(report: report, rows: rows, summaryJSON: summary)
     }
 
+    /// Runs `body` with the port of an in-process `fastperf serve` (`MockServer`) on a free port, stopped after.
+    static func withMockServer<T>(ttftMillis: Double = 0, itlMillis: Double = 0, _ body: (Int) throws -> T) throws -> T {
+        var config = MockServerConfiguration()
+        config.port = 0
+        config.ttftMillis = ttftMillis
+        config.itlMillis = itlMillis
+        let server = MockServer(configuration: config)
+        let port = try server.start()
+        defer { server.stop() }
+        return try body(port)
+    }
+
+    /// Starts the mock server on a free port with TTFT `ttftMillis`, ITL `itlMillis` and any other setting
+    /// `configure` makes; returns it and its port (stop it when done).
+    static func mockServer(ttftMillis: Double = 0, itlMillis: Double = 0,
+                           _ configure: (inout MockServerConfiguration) -> Void = { _ in }) throws -> (MockServer, Int) {
+        var config = MockServerConfiguration()
+        config.port = 0
+        config.ttftMillis = ttftMillis
+        config.itlMillis = itlMillis
+        configure(&config)
+        let server = MockServer(configuration: config)
+        return (server, try server.start())
+    }
+
     /// Replays `steps` from a loopback server for `number` requests and returns the rows.
     static func replay(_ steps: [ReplayServer.Step], number: Int = 1, configure: (inout RunArguments) -> Void = { _ in }) throws -> Outcome {
         let server = try ReplayServer(steps: steps)

@@ -20,6 +20,8 @@ final class ReplayServer: @unchecked Sendable {
     private var stopped = false
     private var connections = 0
     private var acceptThread: Thread?
+    /// Close each connection with a TCP reset (SO_LINGER 0) instead of a FIN.
+    var resetOnClose = false
     /// Request heads received, in order (for assertions on what the client sent).
     private(set) var requests: [String] = []
 
@@ -139,6 +141,10 @@ final class ReplayServer: @unchecked Sendable {
         }
         // Let the client read everything before the FIN.
         Thread.sleep(forTimeInterval: 0.005)
+        if resetOnClose {
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        }
         Glibc.close(fd)
     }
 

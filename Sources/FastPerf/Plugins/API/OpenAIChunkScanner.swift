@@ -31,117 +31,154 @@ struct OpenAIChunkScanner {
     private mutating func topLevel() -> ChunkJSON? {
         var chunk = ChunkJSON()
         var seen = KeySet()
-        let ok = forEachMember { key, s in
-            switch key {
-            case .choices:
-                guard seen.insert(.choices) else { return false }
-                if s.peek() == UInt8(ascii: "[") {
-                    var list: [ChoiceJSON] = []
-                    guard s.forEachElement({ s in
-                        guard s.peek() == UInt8(ascii: "{") else {
-                            // JSONDecoder fails the whole array on a non-object entry: choices = nil.
-                            return false
-                        }
-                        guard let c = s.choice() else { return false }
-                        list.append(c)
-                        return true
-                    }) else { return false }
-                    chunk.choices = list
-                } else {
-                    guard s.skipNullOrValue() else { return false }
-                    chunk.choices = nil
+        guard enterObject() else { return nil }
+        var first = true
+        while true {
+            switch nextMember(&first) {
+            case .end: return chunk
+            case .failed: return nil
+            case .member(let key):
+                switch key {
+                case .choices:
+                    guard seen.insert(.choices) else { return nil }
+                    if peek() == UInt8(ascii: "[") {
+                        guard let list = choiceList() else { return nil }
+                        chunk.choices = list
+                    } else {
+                        guard skipValue() else { return nil }
+                    }
+                case .usage:
+                    guard seen.insert(.usage) else { return nil }
+                    if peek() == UInt8(ascii: "{") {
+                        guard let u = usage() else { return nil }
+                        chunk.usage = u
+                    } else {
+                        guard skipValue() else { return nil }
+                    }
+                case .error, .message:
+                    return nil  // the decoder path formats error text
+                default:
+                    guard skipValue() else { return nil }
                 }
-                return true
-            case .usage:
-                guard seen.insert(.usage) else { return false }
-                if s.peek() == UInt8(ascii: "{") {
-                    guard let u = s.usage() else { return false }
-                    chunk.usage = u
-                    return true
-                }
-                return s.skipNullOrValue()
-            case .error, .message:
-                return false  // the decoder path formats error text
-            default:
-                return s.skipValue()
             }
         }
-        return ok ? chunk : nil
+    }
+
+    /// `choices`: an array of objects; any other element makes `JSONDecoder` drop the whole array (nil here
+    /// too would need care, so the scan gives up instead).
+    private mutating func choiceList() -> [ChoiceJSON]? {
+        guard enterArray() else { return nil }
+        var list: [ChoiceJSON] = []
+        var first = true
+        while true {
+            switch nextElement(&first) {
+            case .end: return list
+            case .failed: return nil
+            case .element:
+                guard peek() == UInt8(ascii: "{"), let c = choice() else { return nil }
+                list.append(c)
+            }
+        }
     }
 
     private mutating func choice() -> ChoiceJSON? {
         var c = ChoiceJSON()
         var seen = KeySet()
-        let ok = forEachMember { key, s in
-            switch key {
-            case .index:
-                guard seen.insert(.index) else { return false }
-                return s.readInt(into: &c.index)
-            case .finishReason:
-                guard seen.insert(.finishReason) else { return false }
-                return s.readString(into: &c.finishReason)
-            case .text:
-                guard seen.insert(.text) else { return false }
-                return s.readString(into: &c.text)
-            case .delta, .message:
-                guard seen.insert(key) else { return false }
-                guard s.peek() == UInt8(ascii: "{") else { return s.skipNullOrValue() }
-                guard let m = s.messageObject() else { return false }
-                if key == .delta { c.delta = m } else { c.message = m }
-                return true
-            default:
-                return s.skipValue()
+        guard enterObject() else { return nil }
+        var first = true
+        while true {
+            switch nextMember(&first) {
+            case .end: return c
+            case .failed: return nil
+            case .member(let key):
+                guard key == .other || seen.insert(key) else { return nil }
+                let ok: Bool
+                switch key {
+                case .index: ok = readInt(into: &c.index)
+                case .finishReason: ok = readString(into: &c.finishReason)
+                case .text: ok = readString(into: &c.text)
+                case .delta, .message:
+                    if peek() == UInt8(ascii: "{") {
+                        guard let m = messageObject() else { return nil }
+                        if key == .delta { c.delta = m } else { c.message = m }
+                        ok = true
+                    } else {
+                        ok = skipValue()
+                    }
+                default: ok = skipValue()
+                }
+                guard ok else { return nil }
             }
         }
-        return ok ? c : nil
     }
 
     private mutating func messageObject() -> MessageJSON? {
         var m = MessageJSON()
         var seen = KeySet()
-        let ok = forEachMember { key, s in
-            switch key {
-            case .content:
-                guard seen.insert(.content) else { return false }
-                return s.readString(into: &m.content)
-            case .reasoningContent:
-                guard seen.insert(.reasoningContent) else { return false }
-                return s.readString(into: &m.reasoningContent)
-            case .reasoning:
-                guard seen.insert(.reasoning) else { return false }
-                return s.readString(into: &m.reasoning)
-            case .toolCalls:
-                guard seen.insert(.toolCalls) else { return false }
-                if s.peek() == UInt8(ascii: "[") {
-                    var n = 0
-                    guard s.forEachElement({ s in n += 1; return s.skipValue() }) else { return false }
-                    m.toolCallCount = n
-                    return true
+        guard enterObject() else { return nil }
+        var first = true
+        while true {
+            switch nextMember(&first) {
+            case .end: return m
+            case .failed: return nil
+            case .member(let key):
+                guard key == .other || seen.insert(key) else { return nil }
+                let ok: Bool
+                switch key {
+                case .content: ok = readString(into: &m.content)
+                case .reasoningContent: ok = readString(into: &m.reasoningContent)
+                case .reasoning: ok = readString(into: &m.reasoning)
+                case .toolCalls:
+                    if peek() == UInt8(ascii: "[") {
+                        guard let n = countElements() else { return nil }
+                        m.toolCallCount = n
+                        ok = true
+                    } else {
+                        ok = skipValue()
+                    }
+                default: ok = skipValue()
                 }
-                return s.skipNullOrValue()
-            default:
-                return s.skipValue()
+                guard ok else { return nil }
             }
         }
-        return ok ? m : nil
     }
 
     private mutating func usage() -> UsageJSON? {
         var u = UsageJSON()
         var seen = KeySet()
-        let ok = forEachMember { key, s in
-            switch key {
-            case .promptTokens:
-                guard seen.insert(.promptTokens) else { return false }
-                return s.readInt(into: &u.promptTokens)
-            case .completionTokens:
-                guard seen.insert(.completionTokens) else { return false }
-                return s.readInt(into: &u.completionTokens)
-            default:
-                return s.skipValue()
+        guard enterObject() else { return nil }
+        var first = true
+        while true {
+            switch nextMember(&first) {
+            case .end: return u
+            case .failed: return nil
+            case .member(let key):
+                guard key == .other || seen.insert(key) else { return nil }
+                let ok: Bool
+                switch key {
+                case .promptTokens: ok = readInt(into: &u.promptTokens)
+                case .completionTokens: ok = readInt(into: &u.completionTokens)
+                default: ok = skipValue()
+                }
+                guard ok else { return nil }
             }
         }
-        return ok ? u : nil
+    }
+
+    /// Skips an array's elements and returns how many there were.
+    private mutating func countElements() -> Int? {
+        guard enterArray() else { return nil }
+        var n = 0
+        var first = true
+        while true {
+            switch nextElement(&first) {
+            case .end: return n
+            case .failed: return nil
+            case .element:
+                guard skipValue() else { return nil }
+                n += 1
+            }
+        }
     }
 
     // MARK: keys
@@ -162,22 +199,41 @@ struct OpenAIChunkScanner {
         case toolCalls, promptTokens, completionTokens, other
     }
 
-    private static let keys: [([UInt8], Key)] = {
-        let table: [(String, Key)] = [
-            ("choices", .choices), ("usage", .usage), ("error", .error), ("message", .message), ("index", .index),
-            ("finish_reason", .finishReason), ("text", .text), ("delta", .delta), ("content", .content),
-            ("reasoning_content", .reasoningContent), ("reasoning", .reasoning), ("tool_calls", .toolCalls),
-            ("prompt_tokens", .promptTokens), ("completion_tokens", .completionTokens),
-        ]
-        return table.map { (Array($0.0.utf8), $0.1) }
-    }()
+    /// The spelling of each kept name, indexed by `Key.rawValue`.
+    private static let names: [[UInt8]] = [
+        "choices", "usage", "error", "message", "index", "finish_reason", "text", "delta", "content",
+        "reasoning_content", "reasoning", "tool_calls", "prompt_tokens", "completion_tokens", "",
+    ].map { Array($0.utf8) }
 
+    /// Which kept name `bytes[range]` is; candidates are picked by length and first byte, then compared.
     private func key(_ range: Range<Int>) -> Key {
         let n = range.count
-        for (name, key) in Self.keys where name.count == n {
-            if bytes[range].elementsEqual(name) { return key }
+        guard n >= 4, n <= 17 else { return .other }
+        let c = bytes[range.lowerBound]
+        let candidate: Key
+        switch (n, c) {
+        case (7, UInt8(ascii: "c")): candidate = bytes[range.lowerBound + 2] == UInt8(ascii: "o") ? .choices : .content
+        case (5, UInt8(ascii: "u")): candidate = .usage
+        case (5, UInt8(ascii: "e")): candidate = .error
+        case (5, UInt8(ascii: "i")): candidate = .index
+        case (5, UInt8(ascii: "d")): candidate = .delta
+        case (7, UInt8(ascii: "m")): candidate = .message
+        case (13, UInt8(ascii: "f")): candidate = .finishReason
+        case (4, UInt8(ascii: "t")): candidate = .text
+        case (17, UInt8(ascii: "r")): candidate = .reasoningContent
+        case (9, UInt8(ascii: "r")): candidate = .reasoning
+        case (10, UInt8(ascii: "t")): candidate = .toolCalls
+        case (13, UInt8(ascii: "p")): candidate = .promptTokens
+        case (17, UInt8(ascii: "c")): candidate = .completionTokens
+        default: return .other
         }
-        return .other
+        let name = Self.names[candidate.rawValue]
+        var k = 0
+        while k < n {
+            if bytes[range.lowerBound + k] != name[k] { return .other }
+            k += 1
+        }
+        return candidate
     }
 
     // MARK: traversal
@@ -198,40 +254,49 @@ struct OpenAIChunkScanner {
         return true
     }
 
-    /// Calls `body` for each member of an object, positioned at its value; `body` must consume the value.
-    /// A member name with escapes ends the scan (the decoder unescapes names; such chunks are rare).
-    private mutating func forEachMember(_ body: (Key, inout OpenAIChunkScanner) -> Bool) -> Bool {
-        guard expect(UInt8(ascii: "{")) else { return false }
+    private enum MemberStep { case member(Key), end, failed }
+    private enum ElementStep { case element, end, failed }
+
+    /// Consumes `{`.
+    private mutating func enterObject() -> Bool { expect(UInt8(ascii: "{")) }
+    /// Consumes `[`.
+    private mutating func enterArray() -> Bool { expect(UInt8(ascii: "[")) }
+
+    /// Moves to the next member of the object being read: its key, positioned at the value (which the caller
+    /// must consume), or the end (`}` consumed). A member name with escapes fails the scan (the decoder
+    /// unescapes names; such chunks are rare).
+    private mutating func nextMember(_ first: inout Bool) -> MemberStep {
         skipWhitespace()
-        if peek() == UInt8(ascii: "}") { i += 1; return true }
-        while true {
-            skipWhitespace()
-            guard let (range, escaped) = stringRange() else { return false }
-            guard expect(UInt8(ascii: ":")) else { return false }
-            skipWhitespace()
-            guard !escaped, body(key(range), &self) else { return false }
-            skipWhitespace()
-            guard let b = peek() else { return false }
+        guard let b = peek() else { return .failed }
+        if first {
+            first = false
+            if b == UInt8(ascii: "}") { i += 1; return .end }
+        } else {
             i += 1
-            if b == UInt8(ascii: "}") { return true }
-            if b != UInt8(ascii: ",") { return false }
+            if b == UInt8(ascii: "}") { return .end }
+            guard b == UInt8(ascii: ",") else { return .failed }
+            skipWhitespace()
         }
+        guard let (range, escaped) = stringRange(), !escaped else { return .failed }
+        guard expect(UInt8(ascii: ":")) else { return .failed }
+        skipWhitespace()
+        return .member(key(range))
     }
 
-    /// Calls `body` for each element of an array, positioned at it; `body` must consume it.
-    private mutating func forEachElement(_ body: (inout OpenAIChunkScanner) -> Bool) -> Bool {
-        guard expect(UInt8(ascii: "[")) else { return false }
+    /// Moves to the next element of the array being read (positioned at it), or the end (`]` consumed).
+    private mutating func nextElement(_ first: inout Bool) -> ElementStep {
         skipWhitespace()
-        if peek() == UInt8(ascii: "]") { i += 1; return true }
-        while true {
-            skipWhitespace()
-            guard body(&self) else { return false }
-            skipWhitespace()
-            guard let b = peek() else { return false }
+        guard let b = peek() else { return .failed }
+        if first {
+            first = false
+            if b == UInt8(ascii: "]") { i += 1; return .end }
+        } else {
             i += 1
-            if b == UInt8(ascii: "]") { return true }
-            if b != UInt8(ascii: ",") { return false }
+            if b == UInt8(ascii: "]") { return .end }
+            guard b == UInt8(ascii: ",") else { return .failed }
+            skipWhitespace()
         }
+        return .element
     }
 
     /// At a `"`: the range of the string's raw bytes (quotes excluded) and whether it has escapes.
@@ -240,8 +305,26 @@ struct OpenAIChunkScanner {
         i += 1
         let start = i
         var escaped = false
-        while i < bytes.endIndex {
+        let end = bytes.endIndex
+        // Most bytes are plain text: skip them on a Span (bounds-checked, no per-access slice overhead).
+        let local = bytes
+        let base = local.startIndex
+        var j = i - base
+        do {
+            let span = local.span
+            while j < span.count {
+                let c = span[j]
+                if c < 0x20 || c == 0x22 || c == 0x5C { break }
+                j += 1
+            }
+        }
+        i = base + j
+        while i < end {
             let b = bytes[i]
+            if b >= 0x20 && b != 0x22 && b != 0x5C {
+                i += 1
+                continue
+            }
             if b == UInt8(ascii: "\"") {
                 let r = start..<i
                 i += 1
@@ -317,9 +400,6 @@ struct OpenAIChunkScanner {
         return true
     }
 
-    /// Skips `null` or any other value (the caller has already handled the types it keeps).
-    private mutating func skipNullOrValue() -> Bool { skipValue() }
-
     /// Skips one JSON value of any type, checking its syntax.
     private mutating func skipValue() -> Bool {
         skipWhitespace()
@@ -328,9 +408,17 @@ struct OpenAIChunkScanner {
         case UInt8(ascii: "\""):
             return stringRange() != nil
         case UInt8(ascii: "{"):
-            return forEachMember { _, s in s.skipValue() }
+            guard enterObject() else { return false }
+            var first = true
+            while true {
+                switch nextMember(&first) {
+                case .end: return true
+                case .failed: return false
+                case .member: guard skipValue() else { return false }
+                }
+            }
         case UInt8(ascii: "["):
-            return forEachElement { s in s.skipValue() }
+            return countElements() != nil
         case UInt8(ascii: "t"): return literal("true")
         case UInt8(ascii: "f"): return literal("false")
         case UInt8(ascii: "n"): return literal("null")

@@ -27,6 +27,7 @@ public struct OpenAIPlugin: APIPlugin {
     /// - `.messages` → `messages` (chat) or `prompt` = the contents joined with `"\n"` (completions path).
     /// - `.prompt(s)` → `messages: [{"role":"user","content":s}]` (chat) or `prompt: s` (completions).
     /// - `.body(json)` → that object is the body; flag values below only fill keys it lacks.
+    /// - `.withMaxTokens(item, n)` → `item`, with `max_tokens` = n whatever the flags say.
     ///
     /// Then the flags: `model`, `max_tokens`, `min_tokens`, `temperature`, `top_p`, `top_k`, `seed`, `stop`
     /// (each only when set), `stream` (always), then `--extra-args` merged last (overriding), and finally
@@ -35,67 +36,19 @@ public struct OpenAIPlugin: APIPlugin {
     /// - Throws: `FastPerfError` when `--extra-args` or a body item is not a JSON object.
     public func buildRequest(_ item: DatasetItem, arguments: RunArguments, path: String) throws -> APIRequest {
         let completions = Self.isCompletionsPath(path)
-        var body: [String: Any]
-        var fillOnly = false
-        switch item {
-        case .messages(let messages):
-            if completions {
-                body = ["prompt": messages.map(\.content).joined(separator: "\n")]
-            } else {
-                body = ["messages": messages.map { ["role": $0.role, "content": $0.content] }]
-            }
-        case .prompt(let text):
-            body = completions ? ["prompt": text] : ["messages": [["role": "user", "content": text]]]
-        case .body(let json):
-            body = try Self.jsonObject(json, what: "request body item")
-            fillOnly = true
+        var body = try RequestBody(item: item) { base in
+            if completions { return ["prompt": base.promptText ?? ""] }
+            return ["messages": RequestBody.messagesJSON(base.messages ?? [])]
         }
+        body.set([.model, .maxTokens("max_tokens"), .minTokens, .temperature, .topP, .topK, .seed, .stop("stop"), .stream],
+                 from: arguments)
+        try body.mergeExtraArgs(arguments)
 
-        func set(_ key: String, _ value: Any?) {
-            guard let value else { return }
-            if fillOnly && body[key] != nil { return }
-            body[key] = value
+        let isStream = body.streams
+        if isStream && body.object["stream_options"] == nil {
+            body.object["stream_options"] = ["include_usage": true]
         }
-        set("model", arguments.model)
-        set("max_tokens", arguments.maxTokens)
-        set("min_tokens", arguments.minTokens)
-        set("temperature", arguments.temperature)
-        set("top_p", arguments.topP)
-        set("top_k", arguments.topK)
-        set("seed", arguments.seed)
-        set("stop", arguments.stop)
-        set("stream", arguments.stream)
-
-        if let extra = arguments.extraArgs, !extra.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            let object = try Self.jsonObject(extra, what: "--extra-args")
-            for (key, value) in object { body[key] = value }
-        }
-
-        let isStream = (body["stream"] as? Bool) ?? false
-        if isStream && body["stream_options"] == nil {
-            body["stream_options"] = ["include_usage": true]
-        }
-        let data: Data
-        do {
-            data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
-        } catch {
-            throw FastPerfError("cannot encode the request body as JSON: \(error)")
-        }
-        return APIRequest(headers: [], body: [UInt8](data), isStream: isStream)
-    }
-
-    /// Parses `text` as a JSON object, or throws a one-line `FastPerfError` naming `what`.
-    static func jsonObject(_ text: String, what: String) throws -> [String: Any] {
-        let parsed: Any
-        do {
-            parsed = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-        } catch {
-            throw FastPerfError("\(what) is not valid JSON: \(Self.oneLine(text, limit: 80))")
-        }
-        guard let object = parsed as? [String: Any] else {
-            throw FastPerfError("\(what) must be a JSON object, got: \(Self.oneLine(text, limit: 80))")
-        }
-        return object
+        return APIRequest(headers: [], body: try body.encoded(), isStream: isStream)
     }
 
     // MARK: - Responses
@@ -123,13 +76,13 @@ public struct OpenAIPlugin: APIPlugin {
         let decoder = JSONDecoder()
         var sawDone = false
         // Choice index → whether that choice has carried a non-null finish_reason.
-        var finished: [Int: Bool] = [:]
+        var finished = ChoiceFlags()
         for i in record.events.indices {
             let data = record.eventData(i)
             let name = record.eventName(i)
             let trimmed = Self.trimmed(data)
             if trimmed.isEmpty { continue }
-            if trimmed.elementsEqual(Self.doneMarker) {
+            if Self.equals(trimmed, Self.doneMarker) {
                 sawDone = true
                 continue
             }
@@ -138,14 +91,14 @@ public struct OpenAIPlugin: APIPlugin {
                 chunk = try OpenAIChunkScanner.scan(trimmed) ?? decoder.decode(ChunkJSON.self, from: Data(trimmed))
             } catch {
                 parsed.undecodableEvents += 1
-                if name.elementsEqual(Self.errorEventName), parsed.errorMessage == nil {
+                if Self.equals(name, Self.errorEventName), parsed.errorMessage == nil {
                     parsed.errorMessage = "error event: " + Self.textPrefix(trimmed, limit: 200)
                 }
                 continue
             }
             if let error = chunk.error, parsed.errorMessage == nil {
                 parsed.errorMessage = error.summary
-            } else if name.elementsEqual(Self.errorEventName), parsed.errorMessage == nil {
+            } else if Self.equals(name, Self.errorEventName), parsed.errorMessage == nil {
                 parsed.errorMessage = chunk.message ?? ("error event: " + Self.textPrefix(trimmed, limit: 200))
             }
             if let usage = chunk.usage {
@@ -156,8 +109,7 @@ public struct OpenAIPlugin: APIPlugin {
             var outputBearing = false
             for (position, choice) in choices.enumerated() {
                 let index = choice.index ?? position
-                if finished[index] == nil { finished[index] = false }
-                if choice.finishReason != nil { finished[index] = true }
+                finished.see(index, finished: choice.finishReason != nil)
                 if let delta = choice.delta {
                     if let c = delta.content, !c.isEmpty {
                         parsed.generatedText += c
@@ -179,7 +131,7 @@ public struct OpenAIPlugin: APIPlugin {
             }
             if outputBearing { parsed.outputEventIndices.append(i) }
         }
-        let allFinished = !finished.isEmpty && finished.values.allSatisfy { $0 }
+        let allFinished = finished.allFinished
         parsed.sawTerminalMarker = sawDone || allFinished
         return parsed
     }
@@ -188,16 +140,7 @@ public struct OpenAIPlugin: APIPlugin {
         var parsed = ParsedResponse()
         let is2xx = (200..<300).contains(record.httpStatus)
         let body = Self.trimmed(record.payload[...])
-        let decoded = try? JSONDecoder().decode(ChunkJSON.self, from: Data(body))
-        guard let chunk = decoded else {
-            if is2xx {
-                let hint = body.starts(with: Array("data:".utf8)) ? " (looks like SSE without a text/event-stream content type)" : ""
-                parsed.malformed = body.isEmpty
-                    ? "empty response body (not SSE and not JSON)"
-                    : "response is not SSE and not a JSON object\(hint): " + Self.textPrefix(body, limit: 80)
-            } else if !body.isEmpty {
-                parsed.errorMessage = Self.textPrefix(body, limit: 200)
-            }
+        guard let chunk = ResponseReading.decodeBody(ChunkJSON.self, in: record, parsed: &parsed, decoder: JSONDecoder()) else {
             return parsed
         }
         if let error = chunk.error {
@@ -228,6 +171,18 @@ public struct OpenAIPlugin: APIPlugin {
     // MARK: - Byte helpers
 
     private static let doneMarker: [UInt8] = Array("[DONE]".utf8)
+
+    /// `a == b` byte for byte (a plain loop: `elementsEqual` is generic and slow here, once per event).
+    @inline(__always)
+    static func equals(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = a.startIndex
+        for x in b {
+            if a[i] != x { return false }
+            i += 1
+        }
+        return true
+    }
     private static let errorEventName: [UInt8] = Array("error".utf8)
 
     /// `bytes` without leading and trailing ASCII whitespace.
@@ -249,6 +204,39 @@ public struct OpenAIPlugin: APIPlugin {
     static func oneLine(_ text: String, limit: Int) -> String {
         let flat = text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
         return flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
+    }
+}
+
+/// Which choice indices a stream has shown and whether each has carried a `finish_reason` (index 0… in an
+/// array; a dictionary only for unusual indices).
+struct ChoiceFlags {
+    private var seen: [Bool] = []
+    private var done: [Bool] = []
+    private var other: [Int: Bool] = [:]
+
+    mutating func see(_ index: Int, finished: Bool) {
+        if index >= 0 && index < 64 {
+            while seen.count <= index { seen.append(false); done.append(false) }
+            seen[index] = true
+            if finished { done[index] = true }
+        } else {
+            if other[index] == nil { other[index] = false }
+            if finished { other[index] = true }
+        }
+    }
+
+    /// At least one choice was seen and every seen choice has finished.
+    var allFinished: Bool {
+        var any = false
+        for (s, d) in zip(seen, done) where s {
+            any = true
+            if !d { return false }
+        }
+        for (_, d) in other {
+            any = true
+            if !d { return false }
+        }
+        return any
     }
 }
 

@@ -9,25 +9,23 @@ import Foundation
 public struct LineByLineDataset: DatasetPlugin {
     /// The registered name, `line_by_line`.
     public static let name = "line_by_line"
-    /// The run's arguments (`--dataset-path` is required).
-    public let arguments: RunArguments
-    let path: String
+    /// `--dataset-path` and the run's arguments.
+    let file: DatasetFile
 
-    /// - Throws: `FastPerfError` when `--dataset-path` is missing.
+    /// - Throws: `FastPerfError` when `--dataset-path` is missing or `--dataset-args` is given (it takes none).
     public init(arguments: RunArguments) throws {
-        self.arguments = arguments
-        self.path = try DatasetFiles.requirePath(arguments, dataset: Self.name)
+        file = try DatasetFile(arguments, dataset: Self.name)
     }
 
     /// Reads the file; see the type's documentation for the line formats.
     /// - Throws: `FastPerfError` naming the file and line for a broken JSON object or a non-message array.
     public func buildMessages() throws -> [DatasetItem] {
-        let text = try DatasetFiles.readText(path, dataset: Self.name)
+        let text = try file.text()
         var items: [DatasetItem] = []
         for (number, raw) in DatasetFiles.numberedLines(text) {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
-            let location = "\(Self.name): \(path) line \(number)"
+            let location = "\(file.location) line \(number)"
             if line.hasPrefix("{") {
                 guard DatasetFiles.json(Substring(line)) is [String: Any] else {
                     throw FastPerfError("\(location): not a valid JSON object")
@@ -39,7 +37,7 @@ public struct LineByLineDataset: DatasetPlugin {
                 items.append(.prompt(line))
             }
         }
-        return try DatasetFiles.filtered(items, arguments, dataset: Self.name, path: path)
+        return try file.filtered(items)
     }
 
     /// A JSON array as chat messages; every element needs string `role` and `content`.

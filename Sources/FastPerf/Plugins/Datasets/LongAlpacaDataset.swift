@@ -6,30 +6,28 @@ import Foundation
 public struct LongAlpacaDataset: DatasetPlugin {
     /// The registered name, `longalpaca`.
     public static let name = "longalpaca"
-    /// The run's arguments.
-    public let arguments: RunArguments
-    let path: String
+    /// `--dataset-path` and the run's arguments.
+    let file: DatasetFile
 
-    /// - Throws: `FastPerfError` when `--dataset-path` is missing.
+    /// - Throws: `FastPerfError` when `--dataset-path` is missing or `--dataset-args` is given (it takes none).
     public init(arguments: RunArguments) throws {
-        self.arguments = arguments
-        self.path = try DatasetFiles.requirePath(arguments, dataset: Self.name)
+        file = try DatasetFile(arguments, dataset: Self.name)
     }
 
     /// One `.prompt` per list element.
     /// - Throws: `FastPerfError` naming the file (and item number, from 1) when the file is not a JSON list
     ///   or an item has no string `instruction`.
     public func buildMessages() throws -> [DatasetItem] {
-        let text = try DatasetFiles.readText(path, dataset: Self.name)
+        let text = try file.text()
         guard let list = DatasetFiles.json(Substring(text)) as? [Any] else {
-            throw FastPerfError("\(Self.name): \(path) is not a JSON list of objects")
+            throw FastPerfError("\(file.location) is not a JSON list of objects")
         }
         let items: [DatasetItem] = try list.enumerated().map { i, element in
             guard let object = element as? [String: Any], let instruction = object["instruction"] as? String else {
-                throw FastPerfError("\(Self.name): \(path) item \(i + 1): no string \"instruction\" field")
+                throw FastPerfError("\(file.location) item \(i + 1): no string \"instruction\" field")
             }
             return .prompt(instruction)
         }
-        return try DatasetFiles.filtered(items, arguments, dataset: Self.name, path: path)
+        return try file.filtered(items)
     }
 }

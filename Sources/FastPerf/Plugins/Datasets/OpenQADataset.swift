@@ -6,32 +6,30 @@ import Foundation
 public struct OpenQADataset: DatasetPlugin {
     /// The registered name, `openqa`.
     public static let name = "openqa"
-    /// The run's arguments.
-    public let arguments: RunArguments
-    let path: String
+    /// `--dataset-path` and the run's arguments.
+    let file: DatasetFile
 
-    /// - Throws: `FastPerfError` when `--dataset-path` is missing.
+    /// - Throws: `FastPerfError` when `--dataset-path` is missing or `--dataset-args` is given (it takes none).
     public init(arguments: RunArguments) throws {
-        self.arguments = arguments
-        self.path = try DatasetFiles.requirePath(arguments, dataset: Self.name)
+        file = try DatasetFile(arguments, dataset: Self.name)
     }
 
     /// One `.prompt` per non-empty line.
     /// - Throws: `FastPerfError` naming the file and line for a line that is not a JSON object with a string
     ///   `question`.
     public func buildMessages() throws -> [DatasetItem] {
-        let text = try DatasetFiles.readText(path, dataset: Self.name)
+        let text = try file.text()
         var items: [DatasetItem] = []
         for (number, raw) in DatasetFiles.numberedLines(text) {
             if raw.allSatisfy(\.isWhitespace) { continue }
             guard let object = DatasetFiles.json(raw) as? [String: Any] else {
-                throw FastPerfError("\(Self.name): \(path) line \(number): not a valid JSON object")
+                throw FastPerfError("\(file.location) line \(number): not a valid JSON object")
             }
             guard let question = object["question"] as? String else {
-                throw FastPerfError("\(Self.name): \(path) line \(number): no string \"question\" field")
+                throw FastPerfError("\(file.location) line \(number): no string \"question\" field")
             }
             items.append(.prompt(question.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
-        return try DatasetFiles.filtered(items, arguments, dataset: Self.name, path: path)
+        return try file.filtered(items)
     }
 }

@@ -2,21 +2,32 @@ import ArgumentParser
 import FastPerf
 import Foundation
 
+/// The `fastperf` command line as a library, so that a package which registers its own plugins
+/// (`PluginRegistry.register`) can run the same CLI: `FastPerfTool.main()` (see `Examples/CustomPlugin`).
+public enum FastPerfTool {
+    /// Parses `arguments` (nil: the process's own, without the program name), runs the command and exits:
+    /// status 0 on success; on a bad flag or a failed setup step one line `fastperf: error: …` on stderr and
+    /// a non-zero status.
+    public static func main(_ arguments: [String]? = nil) -> Never {
+        FastPerfCommand.main(arguments)
+    }
+}
+
 /// `fastperf`: an LLM serving benchmark with evalscope perf's flags, built like wrk and h2load.
-@main
 struct FastPerfCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fastperf",
         abstract: "Benchmark LLM serving endpoints (evalscope perf's flags, h2load's engine).",
         version: FastPerfVersion.string,
-        subcommands: [PerfCommand.self, ServeCommand.self, ReportCommand.self]
+        subcommands: [PerfCommand.self, ServeCommand.self, TokenizeCommand.self, ReportCommand.self]
     )
 
     /// Parses and runs; a bad flag or a failed setup step prints one line and exits non-zero.
-    static func main() {
+    static func main(_ arguments: [String]?) -> Never {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             try command.run()
+            Foundation.exit(0)
         } catch let error as FastPerfError {
             FileHandle.standardError.write(Data("fastperf: error: \(error.message)\n".utf8))
             Foundation.exit(1)
@@ -37,20 +48,30 @@ struct PerfCommand: ParsableCommand {
 
     @Option(help: "Endpoint URL, e.g. http://127.0.0.1:8000/v1/chat/completions. Omit to benchmark the embedded mock server.")
     var url: String?
-    @Option(help: "API plugin name.") var api: String = "openai"
+    @Option(help: "API plugin: openai, openai_embedding, openai_rerank, openai_responses, dashscope, anthropic, custom (and aliases embedding, rerank, responses).")
+    var api: String = "openai"
     @Option(help: "Model name sent in the request body.") var model: String = "mock-model"
     @Option(name: .customLong("api-key"), help: "Sent as Authorization: Bearer KEY (masked in every saved file).")
     var apiKey: String?
     @Option(parsing: .upToNextOption, help: "Extra headers, k=v (split on the first =).") var headers: [String] = []
     @Option(parsing: .upToNextOption, help: "Closed-loop concurrency; several values make a sweep.") var parallel: [Int] = [1]
-    @Option(name: [.customShort("n"), .long], parsing: .upToNextOption, help: "Requests per point; pairs with --parallel.")
+    @Option(name: [.customShort("n"), .long], parsing: .upToNextOption, help: "Requests per point; pairs with --parallel (default 1000, or 200 against the embedded server).")
     var number: [Int] = []
     @Option(name: .customLong("sleep-interval"), help: "Seconds to pause between sweep points.") var sleepInterval: Double = 5
-    @Option(help: "Dataset plugin: openqa, longalpaca, line_by_line.") var dataset: String = "openqa"
+    @Option(help: "Dataset plugin: openqa, longalpaca, line_by_line, sharegpt, custom, random, speed_benchmark, speed_benchmark_long.")
+    var dataset: String = "openqa"
     @Option(name: .customLong("dataset-path"), help: "Dataset file.") var datasetPath: String?
     @Option(help: "A fixed prompt for every request (@FILE reads a file); overrides --dataset.") var prompt: String?
-    @Option(name: .customLong("min-prompt-length"), help: "Keep prompts at least this long (characters).") var minPromptLength: Int = 0
-    @Option(name: .customLong("max-prompt-length"), help: "Keep prompts at most this long (characters).") var maxPromptLength: Int = 131_072
+    @Option(name: .customLong("min-prompt-length"), help: "Keep prompts at least this long (tokens with --tokenizer-path, else characters); random: shortest prompt.")
+    var minPromptLength: Int = 0
+    @Option(name: .customLong("max-prompt-length"), help: "Keep prompts at most this long (tokens with --tokenizer-path, else characters); random: longest prompt.")
+    var maxPromptLength: Int = 131_072
+    @Option(name: .customLong("prefix-length"), help: "random: tokens of a shared random prefix added to every prompt.")
+    var prefixLength: Int = 0
+    @Option(name: .customLong("tokenizer-path"), help: "Tokenizer: a model directory with tokenizer.json, the file itself, or a .tiktoken rank file.")
+    var tokenizerPath: String?
+    @Option(name: .customLong("tokenizer-kind"), help: "huggingface (default), tiktoken:cl100k_base or tiktoken:o200k_base.")
+    var tokenizerKind: String?
     @Option(name: .customLong("max-tokens"), help: "max_tokens sent in the body.") var maxTokens: Int = 2048
     @Option(name: .customLong("min-tokens"), help: "min_tokens sent in the body.") var minTokens: Int?
     @Option(help: "temperature sent in the body.") var temperature: Double = 0.0
@@ -69,7 +90,25 @@ struct PerfCommand: ParsableCommand {
     @Option(name: .customLong("db-commit-interval"), help: "Rows per SQLite transaction.") var dbCommitInterval: Int = 1000
     @Option(name: .customLong("db-store"), help: "full (request and response payloads) or metrics (timings and counts only).")
     var dbStore: String = "full"
-    @Option(help: "Loop threads (this build: 1).") var threads: Int = 1
+    @Option(help: "Loop threads (default: one per core).") var threads: Int?
+    @Option(parsing: .upToNextOption, help: "Target request rate, req/s; with --open-loop several values make a sweep paired with --number; without it, the first rate paces a closed loop capped by --parallel.")
+    var rate: [Double] = []
+    @Flag(name: .customLong("open-loop"), help: "Send on the arrival schedule with no concurrency cap (needs --rate).")
+    var openLoop = false
+    @Option(help: "Arrival process: poisson, constant or gamma.") var arrival: String = "poisson"
+    @Option(help: "Gamma shape for --arrival gamma: 1 = Poisson, < 1 burstier, > 1 smoother.") var burstiness: Double = 1
+    @Option(help: "Soft stop per point, s: no new requests after it; those in flight finish.") var duration: Double?
+    @Option(name: .customLong("trace-speed"), help: "workload_trace: divide the recorded arrival times by this (2 = twice as fast).")
+    var traceSpeed: Double = 1
+    @Option(name: .customLong("warmup-num"), help: "Warm-up requests before each point (a count, or a fraction of --number); not measured, not stored.")
+    var warmupNum: Double = 0
+    @Option(name: .customLong("query-template"), help: "Request body template, JSON or @FILE: %m = model, %p = prompt; its fields win over flag values.")
+    var queryTemplate: String?
+    @Option(name: .customLong("dataset-offset"), help: "Start at this dataset item (wrapping around).") var datasetOffset: Int = 0
+    @Option(name: .customLong("dataset-args"), help: "Dataset options as a JSON object (e.g. sharegpt: '{\"output_from_reply\": true}').")
+    var datasetArgs: String?
+    @Option(name: .customLong("db-format"), help: "json, or pickle (request and response_messages as base64 pickles, for evalscope's analysis script).")
+    var dbFormat: String = "json"
     @Flag(name: [.customShort("q"), .long], help: "No progress display (on a terminal a live line per point, otherwise a log line every 5 s).")
     var quiet = false
 
@@ -87,16 +126,20 @@ struct PerfCommand: ParsableCommand {
         }
         a.parallel = parallel
         // With no --url the embedded mock server answers; a short default run shows the report quickly.
-        a.number = number.isEmpty ? Array(repeating: url == nil ? 200 : 1000, count: parallel.count) : number
+        a.number = number.isEmpty
+            ? Array(repeating: url == nil ? 200 : 1000, count: openLoop ? max(rate.count, 1) : parallel.count) : number
         a.sleepInterval = sleepInterval
         a.dataset = dataset
         a.datasetPath = datasetPath
         a.prompt = prompt
-        if url == nil && prompt == nil && datasetPath == nil {
+        if url == nil && prompt == nil && datasetPath == nil && dataset == "openqa" {
             a.prompt = "Explain in one paragraph how a load generator measures time to first token."
         }
         a.minPromptLength = minPromptLength
         a.maxPromptLength = maxPromptLength
+        a.prefixLength = prefixLength
+        a.tokenizerPath = tokenizerPath
+        a.tokenizerKind = tokenizerKind
         a.maxTokens = maxTokens
         a.minTokens = minTokens
         a.temperature = temperature
@@ -114,13 +157,29 @@ struct PerfCommand: ParsableCommand {
         a.totalTimeout = totalTimeout
         a.dbCommitInterval = dbCommitInterval
         a.dbStore = dbStore
-        a.threads = threads
+        a.threads = threads ?? 0
+        a.rate = rate
+        a.openLoop = openLoop
+        guard let process = ArrivalProcess(rawValue: arrival) else {
+            throw FastPerfError("--arrival must be poisson, constant or gamma (got \(arrival))")
+        }
+        a.arrival = process
+        a.burstiness = burstiness
+        a.duration = duration
+        a.warmupNum = warmupNum
+        a.traceSpeed = traceSpeed
+        if let t = threads, t < 1 { throw FastPerfError("--threads must be at least 1 (got \(t))") }
+        a.queryTemplate = queryTemplate
+        a.datasetOffset = datasetOffset
+        a.datasetArgs = datasetArgs
+        a.dbFormat = dbFormat
         a.progressDisplay = quiet ? .off : isatty(STDERR_FILENO) != 0 ? .terminal : .log
         return a
     }
 
     func run() throws {
         let args = try arguments()
+        StopSignal.install()
         let report = try Benchmark.run(args) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
@@ -150,7 +209,7 @@ struct ReportCommand: ParsableCommand {
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the built-in OpenAI-compatible mock server (chat/completions, completions, models)."
+        abstract: "Run the built-in mock server: OpenAI chat/completions, completions, models, embeddings, rerank, responses; DashScope; Anthropic messages."
     )
 
     @Option(help: "Listen address.") var host: String = "127.0.0.1"
@@ -160,9 +219,18 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("output-tokens"), help: "Tokens per reply (default: the request's max_tokens).")
     var outputTokens: Int?
     @Flag(name: .customLong("no-usage"), help: "Send no usage object.") var noUsage = false
+    @Option(name: .customLong("stall-at-ms"), help: "Pause every response this long after start, ms (with --stall-ms).")
+    var stallAtMs: Double = 0
+    @Option(name: .customLong("stall-ms"), help: "Length of the pause, ms.") var stallMs: Double = 0
+    @Option(name: .customLong("tokenizer-path"), help: "Count prompt tokens with this tokenizer (default: characters / 4).")
+    var tokenizerPath: String?
+    @Option(name: .customLong("tokenizer-kind"), help: "huggingface (default), tiktoken:cl100k_base or tiktoken:o200k_base.")
+    var tokenizerKind: String?
 
     func validate() throws {
-        if ttftMs < 0 || itlMs < 0 { throw ValidationError("--ttft-ms and --itl-ms must not be negative") }
+        for (name, v) in [("--ttft-ms", ttftMs), ("--itl-ms", itlMs), ("--stall-at-ms", stallAtMs), ("--stall-ms", stallMs)] {
+            if !(v >= 0 && v < 1e9) { throw ValidationError("\(name) must be 0 or more ms (got \(v))") }
+        }
         if let n = outputTokens, n < 1 { throw ValidationError("--output-tokens must be at least 1") }
         if port < 0 || port > 65535 { throw ValidationError("--port must be 0…65535") }
     }
@@ -175,6 +243,9 @@ struct ServeCommand: ParsableCommand {
         config.itlMillis = itlMs
         config.outputTokens = outputTokens
         config.noUsage = noUsage
+        config.stallAtMillis = stallAtMs
+        config.stallMillis = stallMs
+        if let tokenizerPath { config.tokenizer = try Tokenizer.load(path: tokenizerPath, kind: tokenizerKind) }
         _ = raiseOpenFilesLimit()
         let server = MockServer(configuration: config)
         let bound = try server.start()

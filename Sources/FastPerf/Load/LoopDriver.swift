@@ -1,0 +1,230 @@
+import Histogram
+
+/// What every load driver on a loop thread shares: the loop's client connections, delivery of finished
+/// records to the writer through the loop's SPSC ring (with a local overflow list when the ring is full, so
+/// the loop never blocks and never drops a record), and a 10 ms sweep timer that retries the overflow,
+/// applies timeouts (every 50 ms), measures loop lag and reacts to stop and abort requests.
+/// Subclasses decide what to send when (`ClosedLoopDriver`, `OpenLoopDriver`). Loop thread only.
+class LoopDriver: HTTP1ClientConnectionOwner {
+    let plan: LoopPlan
+    let context: ClientContext
+    /// Open connections by identity.
+    private(set) var connections: [ObjectIdentifier: HTTP1ClientConnection] = [:]
+    /// Set once a stop was requested: nothing new is sent.
+    private(set) var stopping = false
+    private var overflow: [RequestRecord] = []
+    private var overflowHead = 0
+    private var sweep: LoopTimer?
+    private var finished = false
+
+    /// How late the sweep timer fired (loop lag: time the loop spent on other work past a timer's due
+    /// time), ns; one sample per tick.
+    private(set) var loopLag = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000,
+                                                 numberOfSignificantValueDigits: .three)
+    /// The sweep timer's due time in libuv's clock (whole ms of `uv_hrtime`).
+    private var sweepDueMillis: UInt64 = 0
+    private var ticks = 0
+    static let sweepMillis: UInt64 = 10
+
+    init(plan: LoopPlan, loop: EventLoop) {
+        self.plan = plan
+        self.context = ClientContext(loop: loop, loopID: plan.loopID, address: plan.address, arena: plan.arena,
+                                     connectTimeoutNanos: plan.connectTimeoutNanos,
+                                     readTimeoutNanos: plan.readTimeoutNanos,
+                                     totalTimeoutNanos: plan.totalTimeoutNanos)
+    }
+
+    /// Live libuv TCP handles; 0 once the driver has finished.
+    var liveConnections: Int { context.liveConnections }
+    var openConnections: Int { connections.count }
+
+    /// Starts the sweep timer, then the subclass's load (`begin`).
+    func start() {
+        let sweep = LoopTimer(loop: context.loop) { [unowned self] in self.tick() }
+        self.sweep = sweep
+        armSweep()
+        begin()
+        finishIfDone()
+    }
+
+    // MARK: for subclasses
+
+    /// Starts sending. Called once from `start`.
+    func begin() {}
+    /// Called on every sweep tick (10 ms).
+    func onTick(now: UInt64) {}
+    /// Called once when a stop is requested, after `stopping` is set.
+    func onStop() {}
+    /// True when nothing is left to send or waiting to be sent (the driver ends once connections are closed).
+    var workDone: Bool { true }
+    /// Called when the driver ends (close subclass handles here).
+    func onFinish() {}
+
+    /// Opens a connection that sends `requestIndex` once connected; false (and a `connect_failed` record)
+    /// when libuv refuses the handle.
+    @discardableResult
+    func openConnection(sending requestIndex: Int, intendedNanos: UInt64 = 0) -> Bool {
+        do {
+            let c = try HTTP1ClientConnection(context: context, owner: self)
+            connections[ObjectIdentifier(c)] = c
+            plan.progress.requestStarted()
+            c.send(requestIndex: requestIndex, intendedNanos: intendedNanos)
+            return true
+        } catch {
+            var record = RequestRecord(requestIndex: requestIndex, loopID: plan.loopID, connectionID: 0)
+            let now = MonotonicClock.nowNanos()
+            record.startNanos = now
+            record.intendedStartNanos = intendedNanos == 0 ? now : intendedNanos
+            record.endNanos = now
+            record.transport = .connectFailed
+            record.error = "cannot open a TCP handle: \(error)"
+            deliver(record)
+            return false
+        }
+    }
+
+    /// Sends `requestIndex` on an idle connection.
+    func send(_ requestIndex: Int, on connection: HTTP1ClientConnection, intendedNanos: UInt64 = 0) {
+        plan.progress.requestStarted()
+        connection.send(requestIndex: requestIndex, intendedNanos: intendedNanos)
+    }
+
+    // MARK: HTTP1ClientConnectionOwner (subclasses override the first, second and fourth)
+
+    func connectionIsIdle(_ connection: HTTP1ClientConnection) { connection.close() }
+
+    func connection(_ connection: HTTP1ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
+        plan.progress.inFlight.subtract(1, ordering: .relaxed)
+    }
+
+    func connection(_ connection: HTTP1ClientConnection, didFinish record: RequestRecord) {
+        plan.progress.inFlight.subtract(1, ordering: .relaxed)
+        deliver(record)
+    }
+
+    func connectionDidClose(_ connection: HTTP1ClientConnection) {
+        connections[ObjectIdentifier(connection)] = nil
+        connectionClosed()
+        finishIfDone()
+    }
+
+    /// A connection closed (it is already out of `connections`); subclasses may replace it.
+    func connectionClosed() {}
+
+    // MARK: records
+
+    private func deliver(_ record: RequestRecord) {
+        drainOverflow()
+        if overflowHead < overflow.count || !plan.ring.push(record) {
+            overflow.append(record)
+            plan.progress.ringOverflows.add(1, ordering: .relaxed)
+        } else {
+            plan.progress.pushed.add(1, ordering: .relaxed)
+        }
+    }
+
+    private func drainOverflow() {
+        while overflowHead < overflow.count {
+            guard plan.ring.push(overflow[overflowHead]) else { return }
+            plan.progress.pushed.add(1, ordering: .relaxed)
+            overflowHead += 1
+        }
+        if overflowHead > 0 {
+            overflow.removeAll(keepingCapacity: true)
+            overflowHead = 0
+        }
+    }
+
+    // MARK: sweep
+
+    private func armSweep() {
+        context.loop.updateTime()
+        sweepDueMillis = context.loop.nowMillis + Self.sweepMillis
+        sweep?.start(timeoutMillis: Self.sweepMillis)
+    }
+
+    private func tick() {
+        let now = MonotonicClock.nowNanos()
+        // libuv fires a timer once its ms clock (uv_hrtime truncated to ms) reaches the due time.
+        let due = sweepDueMillis * 1_000_000
+        _ = loopLag.record(now > due ? now - due : 0)
+        if plan.progress.stopRequested.load(ordering: .relaxed) && !stopping {
+            stopping = true
+            onStop()
+            for c in connections.values where c.state == .idle { c.close() }
+        }
+        if plan.progress.abortRequested.load(ordering: .relaxed) {
+            for c in connections.values { c.close(reason: "aborted by a second stop signal") }
+        }
+        ticks += 1
+        if ticks % 5 == 0 {
+            for c in connections.values { c.checkTimeouts(now: now) }
+        }
+        drainOverflow()
+        onTick(now: now)
+        if !finishIfDone() { armSweep() }
+    }
+
+    /// Ends the driver once nothing is left to send, in flight or waiting for the ring. Returns true then.
+    @discardableResult
+    func finishIfDone() -> Bool {
+        if finished { return true }
+        guard connections.isEmpty, workDone || stopping, overflowHead == overflow.count else { return false }
+        finished = true
+        sweep?.close()
+        sweep = nil
+        onFinish()
+        plan.progress.loopsFinished.add(1, ordering: .releasing)
+        return true
+    }
+}
+
+/// Closed-loop load: `parallel` keep-alive connections, each sending its next request as soon as the previous
+/// response ends, until the point's requests are all claimed (loops claim them from one shared atomic
+/// counter, so a faster loop takes more). A connection that closes is replaced while requests remain.
+final class ClosedLoopDriver: LoopDriver {
+    /// No request is left to claim.
+    private var exhausted = false
+    /// Requests lost on a connection the server closed while idle, to send again first (arena indices).
+    private var retries: [Int] = []
+
+    override func begin() {
+        for _ in 0..<plan.parallel {
+            guard let i = claim() else { break }
+            openConnection(sending: i)
+        }
+    }
+
+    /// The next request to send: one lost on an idle close first, else a fresh claim; nil when none is left.
+    private func claim() -> Int? {
+        if let i = retries.popLast() { return i }
+        if stopping || exhausted { return nil }
+        if plan.deadlineNanos > 0 && MonotonicClock.nowNanos() >= plan.deadlineNanos {
+            exhausted = true  // --duration: no new request after the deadline
+            return nil
+        }
+        let i = plan.progress.nextRequest.add(1, ordering: .relaxed).oldValue
+        if i >= plan.progress.totalRequests {
+            exhausted = true
+            return nil
+        }
+        return i
+    }
+
+    override var workDone: Bool { exhausted && retries.isEmpty }
+
+    override func onStop() { retries.removeAll() }
+
+    override func connectionIsIdle(_ connection: HTTP1ClientConnection) {
+        if let i = claim() { send(i, on: connection) } else { connection.close() }
+    }
+
+    override func connection(_ connection: HTTP1ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
+        super.connection(connection, didLoseRequest: requestIndex, intendedNanos: intendedNanos)
+        retries.append(requestIndex)
+    }
+
+    override func connectionClosed() {
+        if let i = claim() { openConnection(sending: i) }
+    }
+}

@@ -1,0 +1,98 @@
+/// Fast text encodings for the `result` row's JSON columns, written per request on the writer thread.
+/// They work on raw buffers because they touch every response byte (RFC 8259 §7 string escaping).
+enum RowEncoding {
+    /// `response_messages`: a JSON array holding each SSE event's data as a JSON string, in order; for a
+    /// non-SSE response, one string with the body (empty array when there is none).
+    static func responseMessages(_ record: RequestRecord) -> [UInt8] {
+        let n = record.isEventStream ? record.events.count : (record.payload.isEmpty ? 0 : 1)
+        // Worst case: every byte becomes \u00XX (6 bytes), plus quotes and commas.
+        let bound = record.payload.count * 6 + n * 3 + 2
+        return record.payload.withUnsafeBufferPointer { src in
+            [UInt8](unsafeUninitializedCapacity: bound) { out, count in
+                var o = 0
+                out[o] = UInt8(ascii: "["); o += 1
+                if record.isEventStream {
+                    for (k, m) in record.events.enumerated() {
+                        if k > 0 { out[o] = UInt8(ascii: ","); o += 1 }
+                        o = appendQuoted(src, from: Int(m.dataOffset), count: Int(m.dataLength), to: out, at: o)
+                    }
+                } else if !record.payload.isEmpty {
+                    o = appendQuoted(src, from: 0, count: src.count, to: out, at: o)
+                }
+                out[o] = UInt8(ascii: "]"); o += 1
+                count = o
+            }
+        }
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Writes `src[from..<from+count]` as a JSON string literal at `out[at...]`; returns the new end.
+    @inline(__always)
+    private static func appendQuoted(_ src: UnsafeBufferPointer<UInt8>, from: Int, count: Int,
+                                     to out: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int {
+        var o = at
+        out[o] = UInt8(ascii: "\""); o += 1
+        var i = from
+        let end = from + count
+        while i < end {
+            let b = src[i]
+            i += 1
+            if b >= 0x20 && b != 0x22 && b != 0x5C {
+                out[o] = b; o += 1
+                continue
+            }
+            out[o] = 0x5C; o += 1
+            switch b {
+            case 0x22, 0x5C: out[o] = b; o += 1
+            case 0x0A: out[o] = UInt8(ascii: "n"); o += 1
+            case 0x0D: out[o] = UInt8(ascii: "r"); o += 1
+            case 0x09: out[o] = UInt8(ascii: "t"); o += 1
+            default:
+                out[o] = UInt8(ascii: "u"); out[o + 1] = 0x30; out[o + 2] = 0x30
+                out[o + 3] = hex[Int(b >> 4)]; out[o + 4] = hex[Int(b & 15)]
+                o += 5
+            }
+        }
+        out[o] = UInt8(ascii: "\""); o += 1
+        return o
+    }
+
+    /// A JSON array of durations given in ns, written as seconds with 9 decimals and no trailing zeros
+    /// (`[0.01,0.0305]`), without going through `Double` (exact, and far cheaper than float printing).
+    static func secondsArray<S: Sequence>(_ nanos: S) -> String where S.Element == UInt64 {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(16 * nanos.underestimatedCount + 2)
+        var first = true
+        for v in nanos {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            appendSeconds(v, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `nanos` ns as decimal seconds (`1.5`, `0.000000001`, `2.0`).
+    static func appendSeconds(_ nanos: UInt64, to out: inout [UInt8]) {
+        let whole = nanos / 1_000_000_000
+        var frac = nanos % 1_000_000_000
+        appendDecimal(whole, to: &out)
+        out.append(UInt8(ascii: "."))
+        if frac == 0 { out.append(0x30); return }
+        var digits = 9
+        while frac % 10 == 0 { frac /= 10; digits -= 1 }
+        var buf: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0]
+        for k in stride(from: digits - 1, through: 0, by: -1) {
+            buf[k] = UInt8(0x30 + frac % 10)
+            frac /= 10
+        }
+        out.append(contentsOf: buf[0..<digits])
+    }
+
+    private static func appendDecimal(_ v: UInt64, to out: inout [UInt8]) {
+        if v < 10 { out.append(UInt8(0x30 + v)); return }
+        appendDecimal(v / 10, to: &out)
+        out.append(UInt8(0x30 + v % 10))
+    }
+}
