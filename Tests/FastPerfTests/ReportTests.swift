@@ -80,7 +80,7 @@ struct ReportTests {
         let client = ClientUsage(loopThreads: 2, loopCPUSeconds: 1, busiestLoopFraction: busiestLoop, writerCPUSeconds: writerCPU,
                                  wallSeconds: 10, loopLagP99Millis: loopLagP99, loopLagMaxMillis: 1, loopLagSamples: 2000,
                                  ringOverflows: overflows, peakInFlight: peak, peakRSSBytes: 1 << 20)
-        return PointCounters(parallel: parallel, number: number, rate: rate, concurrency: parallel, summaryRate: nil,
+        return PointCounters(shape: PointShape(parallel: parallel, number: number, rate: rate, concurrency: parallel, summaryRate: nil),
                              url: "http://x", rows: number, loopCloseStatus: 0, client: client)
     }
 
@@ -161,11 +161,11 @@ struct ReportTests {
     }
 
     @Test func reportFolderNames() {
-        #expect(RunReport.parsePointFolder("parallel_16_number_400")
-                == .init(parallel: 16, number: 400, rate: nil, concurrency: 16, summaryRate: nil))
-        #expect(RunReport.parsePointFolder("rate_2.5_number_5")
-                == .init(parallel: 0, number: 5, rate: 2.5, concurrency: -1, summaryRate: 2.5))
-        #expect(RunReport.parsePointFolder("trace_number_5") == nil)
+        #expect(PointShape(folder: "parallel_16_number_400")
+                == PointShape(parallel: 16, number: 400, rate: nil, concurrency: 16, summaryRate: nil))
+        #expect(PointShape(folder: "rate_2.5_number_5")
+                == PointShape(parallel: 0, number: 5, rate: 2.5, concurrency: -1, summaryRate: 2.5))
+        #expect(PointShape(folder: "trace_number_5") == nil)
         #expect(RunReport.label(of: "/x/outputs/20250102_030405/qwen") == "20250102_030405/qwen")
         #expect(RunReport.label(of: "/x/outputs/qwen/") == "qwen")
     }
@@ -174,7 +174,8 @@ struct ReportTests {
 
     @Test func everyUserStringIsEscaped() {
         let evil = "<img src=x onerror=alert(1)>"
-        var point = ReportPoint(folder: "parallel_1_number_3", parallel: 1, number: 3, rate: nil, summary: Self.summary(parallel: 1, n: 2, latencyMillis: 5, failures: 1),
+        var point = ReportPoint(folder: "parallel_1_number_3",
+                                shape: PointShape(parallel: 1, number: 3, rate: nil, concurrency: 1, summaryRate: nil), summary: Self.summary(parallel: 1, n: 2, latencyMillis: 5, failures: 1),
                                 counters: Self.counters(parallel: 1, number: 3, peak: 1), timeline: Timeline(samples: []),
                                 failures: [.init(outcome: "http_status", httpStatus: 500, error: evil, count: 1)])
         point.timeline = Timeline(samples: [.init(start: 0, end: 1, success: true)])

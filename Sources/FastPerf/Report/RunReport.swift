@@ -4,15 +4,16 @@ import Foundation
 struct ReportPoint {
     /// The point's folder name, e.g. `parallel_8_number_400`.
     var folder: String
-    /// `--parallel` (0 = open loop or trace), `--number` and target `--rate` (req/s, nil = none).
-    var parallel: Int
-    var number: Int
-    var rate: Double?
+    var shape: PointShape
     var summary: RunSummary
     /// The `point` table; nil for a database without one (client counters unknown).
     var counters: PointCounters?
     var timeline: Timeline
     var failures: [PointDatabase.FailureGroup]
+    /// `--parallel` (0 = open loop or trace), `--number` and target `--rate` (req/s, nil = none).
+    var parallel: Int { shape.parallel }
+    var number: Int { shape.number }
+    var rate: Double? { shape.rate }
 
     /// The point's place on the sweep axis: the target rate of an open-loop point, else `--parallel`.
     var load: Double { parallel == 0 ? rate ?? 0 : Double(parallel) }
@@ -117,7 +118,6 @@ public enum RunReport {
         }
         var points: [ReportPoint] = []
         var runRows: [PointDatabase.RunRow] = []
-        var shapes = [PointShape?](repeating: nil, count: folders.count)
         for (i, folder) in folders.enumerated() {
             let db = try PointDatabase(path: dir + "/" + folder + "/benchmark_data.db")
             runRows.append(try db.runRow())
@@ -133,26 +133,19 @@ public enum RunReport {
                                                success: r.success))
             }
             let counters = try livePoints.map { $0[i].counters } ?? db.counters()
+            guard let shape = counters?.shape ?? PointShape(folder: folder) else {
+                throw FastPerfError("\(dir)/\(folder): cannot tell the point's load (no point table, and the folder is not named parallel_P_number_N or rate_R_number_N)")
+            }
             let summary: RunSummary
             if let live = livePoints {
                 summary = live[i].point.summary
             } else {
-                guard let shape = counters.map({ PointShape(parallel: $0.parallel, number: $0.number, rate: $0.rate,
-                                                            concurrency: $0.concurrency, summaryRate: $0.summaryRate) })
-                        ?? parsePointFolder(folder) else {
-                    throw FastPerfError("\(dir)/\(folder): cannot tell the point's load (no point table, and the folder is not named parallel_P_number_N or rate_R_number_N)")
-                }
                 var accumulator = MetricsAccumulator()
                 for loop in perLoop.keys.sorted() { accumulator.merge(perLoop[loop]!) }
                 summary = accumulator.summary(parallel: shape.concurrency, number: shape.number, rate: shape.summaryRate)
-                shapes[i] = shape
             }
-            let shape = livePoints.map { PointShape(parallel: $0[i].point.parallel, number: $0[i].point.number,
-                                                    rate: $0[i].point.rate, concurrency: summary.concurrency,
-                                                    summaryRate: nil) } ?? shapes[i]!
-            points.append(ReportPoint(folder: folder, parallel: shape.parallel, number: shape.number, rate: shape.rate,
-                                      summary: summary, counters: counters, timeline: Timeline(samples: samples),
-                                      failures: try db.failureGroups()))
+            points.append(ReportPoint(folder: folder, shape: shape, summary: summary, counters: counters,
+                                      timeline: Timeline(samples: samples), failures: try db.failureGroups()))
         }
         // The run's start: its earliest point's.
         let row = runRows.min { $0.startedAt < $1.startedAt }!
@@ -178,30 +171,6 @@ public enum RunReport {
     private static func pointRunsBelow(_ dir: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         return names.sorted().map { dir + "/" + $0 }.filter { !pointFolders(in: $0).isEmpty }
-    }
-
-    /// A point's load shape: `--parallel` (0 = open loop or trace), `--number`, target `--rate`, the summary's
-    /// `Concurrency` and the rate its open-loop figures use.
-    struct PointShape: Equatable {
-        var parallel: Int
-        var number: Int
-        var rate: Double?
-        var concurrency: Int
-        var summaryRate: Double?
-    }
-
-    /// The shape told by a folder named `parallel_P_number_N` (closed loop) or `rate_R_number_N` (open loop);
-    /// nil for any other name. (A closed loop paced by `--rate` looks unpaced here: only the point table knows.)
-    static func parsePointFolder(_ name: String) -> PointShape? {
-        let parts = name.split(separator: "_")
-        guard parts.count == 4, parts[2] == "number", let n = Int(parts[3]) else { return nil }
-        if parts[0] == "parallel", let p = Int(parts[1]) {
-            return PointShape(parallel: p, number: n, rate: nil, concurrency: p, summaryRate: nil)
-        }
-        if parts[0] == "rate", let r = Double(parts[1]) {
-            return PointShape(parallel: 0, number: n, rate: r, concurrency: -1, summaryRate: r)
-        }
-        return nil
     }
 
     /// `points` in the order of the run's `--parallel`/`--number` lists; others after, by load.

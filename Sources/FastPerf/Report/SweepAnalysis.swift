@@ -66,8 +66,8 @@ enum SweepAnalysis {
         let perRequest = (u.loopCPUSeconds + u.writerCPUSeconds) / Double(max(1, c.rows)) * 1e6
         var reasons = u.limits
         // A closed loop keeps min(parallel, number) requests in flight; a paced one may not need them all.
-        let target = min(c.parallel, c.number)
-        if c.rate == nil && c.parallel > 0 && u.peakInFlight < target {
+        let target = min(c.shape.parallel, c.shape.number)
+        if c.shape.rate == nil && c.shape.parallel > 0 && u.peakInFlight < target {
             reasons.append("only \(u.peakInFlight) of \(target) requests were in flight at once")
         }
         var level = ClientVerdict.Level.ok

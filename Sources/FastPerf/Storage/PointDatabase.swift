@@ -1,17 +1,43 @@
 import Foundation
 
+/// A sweep point's load shape: `--parallel` (0 = open loop or trace), `--number`, target `--rate` (req/s; nil =
+/// none), evalscope's `Concurrency` of its summary (`parallel`, or −1 in open loop) and the rate its open-loop
+/// figures were computed for (a trace's own rate; nil = none).
+struct PointShape: Sendable, Equatable {
+    var parallel: Int
+    var number: Int
+    var rate: Double?
+    var concurrency: Int
+    var summaryRate: Double?
+
+    /// The shape told by a folder named `parallel_P_number_N` (closed loop) or `rate_R_number_N` (open loop);
+    /// nil for any other name. (A closed loop paced by `--rate` looks unpaced here: only the point table knows.)
+    init?(folder name: String) {
+        let parts = name.split(separator: "_")
+        guard parts.count == 4, parts[2] == "number", let n = Int(parts[3]) else { return nil }
+        if parts[0] == "parallel", let p = Int(parts[1]) {
+            self.init(parallel: p, number: n, rate: nil, concurrency: p, summaryRate: nil)
+        } else if parts[0] == "rate", let r = Double(parts[1]) {
+            self.init(parallel: 0, number: n, rate: r, concurrency: -1, summaryRate: r)
+        } else {
+            return nil
+        }
+    }
+
+    init(parallel: Int, number: Int, rate: Double?, concurrency: Int, summaryRate: Double?) {
+        self.parallel = parallel
+        self.number = number
+        self.rate = rate
+        self.concurrency = concurrency
+        self.summaryRate = summaryRate
+    }
+}
+
 /// What only the running process knows about a sweep point, kept in the `point` table of its
 /// `benchmark_data.db` so that `fastperf report` can rebuild `performance_summary.txt` and the client verdict
 /// from the database alone: the point's load shape, the URL benchmarked and the client's own figures.
 struct PointCounters: Sendable {
-    /// The point's `--parallel` (0 = open loop or trace), `--number` and target `--rate` (req/s; nil = none).
-    var parallel: Int
-    var number: Int
-    var rate: Double?
-    /// evalscope's `Concurrency` of the summary (`parallel`, or −1 in open loop).
-    var concurrency: Int
-    /// The rate the summary's open-loop figures were computed for (a trace's own rate), req/s; nil = none.
-    var summaryRate: Double?
+    var shape: PointShape
     /// The URL benchmarked, with the endpoint path the run used.
     var url: String
     /// Rows the writer stored.
@@ -23,18 +49,13 @@ struct PointCounters: Sendable {
 
     /// The counters of a finished point.
     init(_ point: BenchmarkPoint, url: String) {
-        self.init(parallel: point.parallel, number: point.number, rate: point.rate, concurrency: point.summary.concurrency,
-                  summaryRate: point.summary.openLoop?.targetRate, url: url, rows: point.rows,
-                  loopCloseStatus: Int(point.loopCloseStatus), client: point.client)
+        self.init(shape: PointShape(parallel: point.parallel, number: point.number, rate: point.rate,
+                                    concurrency: point.summary.concurrency, summaryRate: point.summary.openLoop?.targetRate),
+                  url: url, rows: point.rows, loopCloseStatus: Int(point.loopCloseStatus), client: point.client)
     }
 
-    init(parallel: Int, number: Int, rate: Double?, concurrency: Int, summaryRate: Double?, url: String, rows: Int,
-         loopCloseStatus: Int, client: ClientUsage) {
-        self.parallel = parallel
-        self.number = number
-        self.rate = rate
-        self.concurrency = concurrency
-        self.summaryRate = summaryRate
+    init(shape: PointShape, url: String, rows: Int, loopCloseStatus: Int, client: ClientUsage) {
+        self.shape = shape
         self.url = url
         self.rows = rows
         self.loopCloseStatus = loopCloseStatus
@@ -55,8 +76,8 @@ struct PointCounters: Sendable {
     var values: [SQLValue] {
         func int(_ v: Int) -> SQLValue { .integer(Int64(v)) }
         func real(_ v: Double?) -> SQLValue { v.map { .real($0) } ?? .null }
-        let c = client
-        return [int(parallel), int(number), real(rate), int(concurrency), real(summaryRate), .text(url), int(rows),
+        let c = client, p = shape
+        return [int(p.parallel), int(p.number), real(p.rate), int(p.concurrency), real(p.summaryRate), .text(url), int(rows),
                 int(loopCloseStatus), int(c.loopThreads), real(c.loopCPUSeconds), real(c.busiestLoopFraction),
                 real(c.writerCPUSeconds), real(c.wallSeconds), real(c.loopLagP99Millis), real(c.loopLagMaxMillis),
                 int(c.loopLagSamples), int(c.ringOverflows), int(c.peakInFlight), int(c.peakRSSBytes),
@@ -71,9 +92,9 @@ struct PointCounters: Sendable {
                                  loopLagMaxMillis: r[14].double ?? 0, loopLagSamples: r[15].int ?? 0,
                                  ringOverflows: r[16].int ?? 0, peakInFlight: r[17].int ?? 0,
                                  peakRSSBytes: r[18].int ?? 0, sendLagP99Millis: r[19].double)
-        self.init(parallel: r[0].int ?? 0, number: r[1].int ?? 0, rate: r[2].double, concurrency: r[3].int ?? 0,
-                  summaryRate: r[4].double, url: r[5].string ?? "", rows: r[6].int ?? 0,
-                  loopCloseStatus: r[7].int ?? 0, client: client)
+        self.init(shape: PointShape(parallel: r[0].int ?? 0, number: r[1].int ?? 0, rate: r[2].double,
+                                    concurrency: r[3].int ?? 0, summaryRate: r[4].double),
+                  url: r[5].string ?? "", rows: r[6].int ?? 0, loopCloseStatus: r[7].int ?? 0, client: client)
     }
 
     /// Writes the counters into the finished point's database (main thread, after the writer closed it).
