@@ -198,7 +198,7 @@ struct ReportEndToEndTests {
         let written = try RunReport.rebuild(runDirectories: [report.runDirectory], comparisonPath: "unused.html")
         #expect(written.count == 4)
         let html = try String(contentsOfFile: report.runDirectory + "/" + RunReport.htmlFileName, encoding: .utf8)
-        #expect(html.contains("<td class=\"l unknown\"><b>unknown</b></td>"))
+        #expect(html.contains("<b class=\"unknown\">unknown</b> <span class=\"note\">the database holds no client figures (point table)</span>"))
     }
 
     /// Bad input: a folder that does not exist, or one without point databases, is a one-line error.

@@ -281,23 +281,25 @@ enum HTMLReport {
         h += "<i>saturated</i> when the client line warns (loop lag p99 over \(n(ClientUsage.loopLagLimitMillis, 0)) ms, a loop thread over "
         h += "\(n(ClientUsage.busyLimit * 100, 0)) % busy, a ring overflow, send lag) or a closed loop had fewer requests in flight than asked; "
         h += "<i>busy</i> when a loop or the writer thread was busy ≥ \(n(SweepAnalysis.busyPercent, 0)) % of the point's wall time.</p>\n"
+        let sendLag = runs.contains { $0.points.contains { $0.counters?.client.sendLagP99Millis != nil } }
         h += "<div class=\"scroll\"><table><tr>" + (runs.count > 1 ? "<th class=\"l\">Run</th>" : "")
-        h += "<th>\(loadHeader(runs))</th><th class=\"l\">verdict</th><th>loops</th><th>loop CPU (s)</th><th>writer CPU (s)</th>"
-        h += "<th>CPU / request (µs)</th><th>busiest loop</th><th>writer busy</th><th>loop lag p99 (ms)</th>"
-        h += "<th>peak in flight</th><th>ring overflows</th><th>send lag p99 (ms)</th><th class=\"l\">why</th></tr>\n"
+        h += "<th>\(loadHeader(runs))</th><th class=\"l\">verdict (why)</th><th>loops</th><th>loop<br>CPU (s)</th><th>writer<br>CPU (s)</th>"
+        h += "<th>CPU / request<br>(µs)</th><th>busiest<br>loop</th><th>writer<br>busy</th><th>loop lag<br>p99 (ms)</th>"
+        h += "<th>peak<br>in flight</th><th>ring<br>overflows</th>" + (sendLag ? "<th>send lag<br>p99 (ms)</th>" : "") + "</tr>\n"
         for run in runs {
             for p in run.pointsByLoad {
                 let v = SweepAnalysis.clientVerdict(counters: p.counters)
                 let u = p.counters?.client
                 h += "<tr>" + (runs.count > 1 ? "<td class=\"l\">\(e(run.label))</td>" : "") + td(p.loadLabel)
-                h += "<td class=\"l \(v.level.rawValue)\"><b>\(v.level.rawValue)</b></td>"
+                h += "<td class=\"l wrap\"><b class=\"\(v.level.rawValue)\">\(v.level.rawValue)</b> "
+                h += "<span class=\"note\">\(e(v.reasons.joined(separator: "; ")))</span></td>"
                 h += td(u.map { String($0.loopThreads) } ?? "—") + td(n(u?.loopCPUSeconds, 3)) + td(n(u?.writerCPUSeconds, 3))
                 h += td(n(v.cpuMicrosPerRequest, 1)) + td(v.loopBusyPercent.map { n($0, 0) + " %" } ?? "—")
                 h += td(v.writerBusyPercent.map { n($0, 0) + " %" } ?? "—") + td(n(u?.loopLagP99Millis, 2))
                 let target = p.parallel > 0 && p.rate == nil ? " / \(min(p.parallel, p.number))" : ""
                 h += td(String(u?.peakInFlight ?? p.timeline.peakInFlight) + target)
-                h += td(u.map { String($0.ringOverflows) } ?? "—", bad: (u?.ringOverflows ?? 0) > 0) + td(n(u?.sendLagP99Millis, 3))
-                h += "<td class=\"l wrap\">\(e(v.reasons.joined(separator: "; ")))</td></tr>\n"
+                h += td(u.map { String($0.ringOverflows) } ?? "—", bad: (u?.ringOverflows ?? 0) > 0)
+                h += (sendLag ? td(n(u?.sendLagP99Millis, 3)) : "") + "</tr>\n"
             }
         }
         return h + "</table></div>\n</section>\n"
@@ -385,7 +387,7 @@ enum HTMLReport {
         h2{font-size:18px;margin:0 0 10px}h3{font-size:14px;margin:10px 0 4px}
         table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:13px}
         th,td{padding:4px 7px;border-bottom:1px solid #eceef2;text-align:right;white-space:nowrap}
-        th{background:#f0f2f5;font-weight:600;text-align:center}.l{text-align:left}td.wrap{white-space:normal;min-width:220px}
+        th{background:#f0f2f5;font-weight:600;text-align:center}.l{text-align:left}td.wrap{white-space:normal;min-width:240px;max-width:420px}
         table.kv th{background:#f7f8fa;font-weight:500;color:#5a6272}table.kv td{padding-right:22px;white-space:normal;max-width:340px;overflow-wrap:anywhere}
         tr.best td{background:#e9f7ec}tr.climb td{background:#fff3e3}tr.diff td,tr.diff th{background:#fff8d6}
         .badge{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;color:#fff}.badge.best{background:#2ca02c}.badge.climb{background:#e67e22}
