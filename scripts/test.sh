@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs what the tests need, builds, runs the whole test suite, then builds and runs the example plugin
+# Installs what the tests need (chromium included), builds, runs the whole test suite, then builds and runs the example plugin
 # package, then runs the thread-handoff tests (SPSC rings, several loop threads and the writer, loop
 # shutdown) again under ThreadSanitizer (tests without timing assertions: TSan slows everything down).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --browser
 swift build
 swift test
 scripts/example.sh

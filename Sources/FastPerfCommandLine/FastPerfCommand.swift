@@ -19,7 +19,7 @@ struct FastPerfCommand: ParsableCommand {
         commandName: "fastperf",
         abstract: "Benchmark LLM serving endpoints (evalscope perf's flags, h2load's engine).",
         version: FastPerfVersion.string,
-        subcommands: [PerfCommand.self, ServeCommand.self, TokenizeCommand.self]
+        subcommands: [PerfCommand.self, ServeCommand.self, TokenizeCommand.self, ReportCommand.self]
     )
 
     /// Parses and runs; a bad flag or a failed setup step prints one line and exits non-zero.
@@ -109,6 +109,8 @@ struct PerfCommand: ParsableCommand {
     var datasetArgs: String?
     @Option(name: .customLong("db-format"), help: "json, or pickle (request and response_messages as base64 pickles, for evalscope's analysis script).")
     var dbFormat: String = "json"
+    @Flag(name: [.customShort("q"), .long], help: "No progress display (on a terminal a live line per point, otherwise a log line every 5 s).")
+    var quiet = false
 
     func arguments() throws -> RunArguments {
         var a = RunArguments()
@@ -171,6 +173,7 @@ struct PerfCommand: ParsableCommand {
         a.datasetOffset = datasetOffset
         a.datasetArgs = datasetArgs
         a.dbFormat = dbFormat
+        a.progressDisplay = quiet ? .off : isatty(STDERR_FILENO) != 0 ? .terminal : .log
         return a
     }
 
@@ -182,6 +185,24 @@ struct PerfCommand: ParsableCommand {
         }
         print(report.summaryText)
         print("Results: \(report.runDirectory)")
+        print("Report: \(report.runDirectory)/\(RunReport.htmlFileName)")
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Rebuild a run folder's summaries, performance_summary.txt and perf_report.html from its databases.",
+        discussion: "With several run folders each is rebuilt and one comparison report is written (see --output)."
+    )
+
+    @Argument(help: "Run folders (<outputs-dir>/<timestamp>/<name>/), each holding parallel_P_number_N/benchmark_data.db.")
+    var runDirectories: [String]
+    @Option(name: [.customShort("o"), .long], help: "Comparison report written when several run folders are given.")
+    var output: String = "perf_report_compare.html"
+
+    func run() throws {
+        for path in try RunReport.rebuild(runDirectories: runDirectories, comparisonPath: output) { print(path) }
     }
 }
 

@@ -92,6 +92,9 @@ public struct RunArguments: Sendable, Codable, Equatable {
     public var tokenizerKind: String?
     /// `random` only: tokens of one shared random prefix put before every prompt (`--prefix-length`).
     public var prefixLength: Int = 0
+    /// How progress is shown while a point runs (terminal line, log lines, or nothing for `--quiet`).
+    /// Not saved with the arguments (absent from `CodingKeys`).
+    public var progressDisplay: ProgressDisplayMode = .off
 
     public init() {}
 

@@ -284,6 +284,7 @@ public enum Benchmark {
                                      plugin: plugin, tokenCounter: tokenCounter,
                                      log: tee)
             points.append(point)
+            do { try PointCounters(point, url: target.url).save(databasePath: dir.path + "/benchmark_data.db") } catch { tee("Warning: \(error)") }
             if StopSignal.received > 0 {
                 tee("Stopped by a signal after \(point.rows) of \(number) requests; later points skipped")
             }
@@ -297,6 +298,7 @@ public enum Benchmark {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             logHandle?.write(Data((line + "\n").utf8))
         }
+        do { _ = try RunReport.writeLive(runDirectory: runDir.path, points: points, url: target.url) } catch { tee("Warning: no \(RunReport.htmlFileName): \(error)") }
         return BenchmarkReport(runDirectory: runDir.path, url: target.url, points: points, summaryText: text)
     }
 
@@ -395,7 +397,8 @@ public enum Benchmark {
                 loopResults.withLock { $0.append(out) }
             })
         }
-        var lastLog = MonotonicClock.nowNanos()
+        let label = directory == nil ? "warm-up" : spec.folder.components(separatedBy: "_number_")[0].replacingOccurrences(of: "_", with: " ")
+        let display = ProgressDisplay(mode: args.progressDisplay, label: label, number: number, progress: progress, log: log)
         var signalsSeen = 0
         while writerResult.withLock({ $0 == nil }) {
             usleep(20_000)
@@ -410,12 +413,9 @@ public enum Benchmark {
                     log("Aborting the requests in flight; they are stored as reset rows")
                 }
             }
-            let t = MonotonicClock.nowNanos()
-            if t - lastLog > 5_000_000_000 {
-                lastLog = t
-                log("  \(progress.stored.load(ordering: .relaxed))/\(number) requests done, \(progress.inFlight.load(ordering: .relaxed)) in flight")
-            }
+            display.update()
         }
+        display.finish()
         for t in threads { t.join() }
         writer.join()
         let wallSeconds = Double(MonotonicClock.nowNanos() - monoAnchor) / 1e9

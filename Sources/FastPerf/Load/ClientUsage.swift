@@ -43,6 +43,13 @@ public struct ClientUsage: Sendable {
 
     /// Why the client may have limited the run, or nil when every signal is clear.
     public var warning: String? {
+        let reasons = limits
+        return reasons.isEmpty ? nil : "the client may have limited this run: " + reasons.joined(separator: "; ")
+            + " — use more --threads, --db-store metrics, or a bigger machine"
+    }
+
+    /// Each signal that says the client may have limited the run, as a phrase (empty when all are clear).
+    public var limits: [String] {
         var reasons: [String] = []
         if let lag = sendLagP99Millis, lag > OpenLoopSummary.sendLagLimitMillis {
             reasons.append(String(format: "send lag p99 %.2f ms > %.0f ms (requests left late: the corrected latencies include it)",
@@ -58,8 +65,7 @@ public struct ClientUsage: Sendable {
         if ringOverflows > 0 {
             reasons.append("\(ringOverflows) records waited for the writer (ring full)")
         }
-        return reasons.isEmpty ? nil : "the client may have limited this run: " + reasons.joined(separator: "; ")
-            + " — use more --threads, --db-store metrics, or a bigger machine"
+        return reasons
     }
 }
 

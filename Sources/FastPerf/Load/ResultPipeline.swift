@@ -124,11 +124,18 @@ enum ResultPipeline {
                                       completion: counter.completionTokens(parsed.generatedText))
         }
         accumulator.add(result)
+        plan.progress.count(result)
         try store.add(row(record: record, request: request, result: result, plan: plan), nowNanos: MonotonicClock.nowNanos())
     }
 
     private static func epoch(_ nanos: UInt64, _ plan: WriterPlan) -> Double {
         plan.wallClockAnchor + Double(Int64(bitPattern: nanos &- plan.monotonicAnchorNanos)) / 1e9
+    }
+
+    /// `start_offset_ns`, `completed_offset_ns`, `intended_offset_ns`: ns since the point's monotonic anchor; NULL
+    /// when it never happened.
+    private static func offsetNanos(_ nanos: UInt64, _ plan: WriterPlan) -> SQLValue {
+        nanos == 0 ? .null : .integer(Int64(bitPattern: nanos &- plan.monotonicAnchorNanos))
     }
 
     /// One `result` row in `ResultSchema.columns` order.
@@ -160,6 +167,9 @@ enum ResultPipeline {
             .integer(Int64(record.loopID)),
             .utf8(RowEncoding.secondsArray(record.events.lazy.map { $0.timestampNanos &- start })),
             .integer(result.tokensCounted ? 1 : 0),
+            offsetNanos(record.startNanos, plan),
+            offsetNanos(record.endNanos, plan),
+            offsetNanos(record.intendedStartNanos, plan),
         ]
     }
 }

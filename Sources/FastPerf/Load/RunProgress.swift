@@ -38,6 +38,20 @@ final class RunProgress: Sendable {
             peak = original
         }
     }
+
+    /// Stored records that failed (any outcome but `ok`); written by the writer thread.
+    let failed = Atomic<Int>(0)
+    /// Completion tokens of the stored successes, tokens; written by the writer thread.
+    let outputTokens = Atomic<Int>(0)
+
+    /// Counts one judged request for the progress display (writer thread only).
+    func count(_ result: RequestResult) {
+        if result.success {
+            outputTokens.add(result.completionTokens ?? 0, ordering: .relaxed)
+        } else {
+            failed.add(1, ordering: .relaxed)
+        }
+    }
 }
 
 /// What one loop thread sends: its share of the run's requests, where to send them and its ring.

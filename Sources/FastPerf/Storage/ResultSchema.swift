@@ -25,6 +25,11 @@ enum ResultSchema {
         ("loop_id", "INTEGER"),
         ("event_times", "TEXT"),
         ("tokens_counted", "INTEGER"),
+        // Exact monotonic instants, ns since the point's clock anchor (`start_time` is the anchor's wall-clock
+        // time plus this / 1e9, rounded to a double): `fastperf report` rebuilds durations from these.
+        ("start_offset_ns", "INTEGER"),
+        ("completed_offset_ns", "INTEGER"),
+        ("intended_offset_ns", "INTEGER"),
     ]
 
     static var createTable: String {

@@ -22,9 +22,11 @@ enum SQLValue {
 final class SQLiteDatabase {
     private var db: OpaquePointer?
 
-    /// Opens (creating) the database file at `path`. Throws `SQLiteError` when it cannot be opened.
-    init(path: String) throws {
-        let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+    /// Opens (creating) the database file at `path`, or opens an existing one read-only when `readOnly`.
+    /// Throws `SQLiteError` when it cannot be opened.
+    init(path: String, readOnly: Bool = false) throws {
+        let flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         if rc != SQLITE_OK {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close(db)
@@ -61,10 +63,15 @@ final class SQLiteDatabase {
 
     /// Runs a query and returns every row as values converted to Swift (tests, `report`).
     func query(_ sql: String) throws -> [[SQLValue]] {
-        let stmt = try prepare(sql)
         var rows: [[SQLValue]] = []
-        while try stmt.stepRow() { rows.append(stmt.currentRow()) }
+        try forEachRow(sql) { rows.append($0) }
         return rows
+    }
+
+    /// Runs a query and hands each row to `body` as it is stepped (no whole result set in memory).
+    func forEachRow(_ sql: String, _ body: ([SQLValue]) throws -> Void) throws {
+        let stmt = try prepare(sql)
+        while try stmt.stepRow() { try body(stmt.currentRow()) }
     }
 }
 
