@@ -154,7 +154,7 @@ struct ReportTests {
         for _ in 0..<10_000 {
             let ns = UInt64.random(in: 0..<(10 * 86_400 * 1_000_000_000), using: &generator)  // up to 10 days
             #expect(PointDatabase.nanos(Double(ns) / 1e9) == ns)
-            let text = RowEncoding.secondsArray([ns, 1])  // the writer's inter_token_latencies encoding
+            let text = String(decoding: RowEncoding.secondsArray([ns, 1]), as: UTF8.self)  // the writer's inter_token_latencies encoding
             #expect(PointDatabase.numberArray(text).map(PointDatabase.nanos) == [ns, 1])
         }
         #expect(PointDatabase.numberArray("[]").isEmpty)
