@@ -61,13 +61,29 @@ final class OpenLoopDriver: LoopDriver {
     private func dispatch(_ index: Int, intended: UInt64) {
         if queueHead < queue.count {
             queue.append((index, intended))  // keep arrival order behind those already waiting
-        } else if let c = idle.popLast() {
+        } else if let c = popIdle() {
             send(index, on: c, intendedNanos: intended)
         } else if cap == 0 || openConnections < cap {
             openConnection(sending: index, intendedNanos: intended)
         } else {
             queue.append((index, intended))
         }
+    }
+
+    /// The most recently idle connection that is still open and idle. Connections that closed while idle
+    /// stay in the stack until they come up here (no scan of the stack on every close).
+    private func popIdle() -> HTTP1ClientConnection? {
+        while let c = idle.popLast() {
+            if c.state == .idle && connections[ObjectIdentifier(c)] != nil { return c }
+        }
+        return nil
+    }
+
+    /// Closes every idle connection (the schedule is over).
+    private func closeIdle() {
+        let toClose = idle
+        idle.removeAll()
+        for c in toClose where c.state == .idle { c.close() }
     }
 
     private func popQueued() -> (index: Int, intended: UInt64)? {
@@ -90,8 +106,7 @@ final class OpenLoopDriver: LoopDriver {
         next = arrivals.count
         queue.removeAll()
         queueHead = 0
-        for c in idle { c.close() }
-        idle.removeAll()
+        closeIdle()
     }
 
     override var workDone: Bool { (scheduleDone || next >= arrivals.count) && queueHead == queue.count }
@@ -113,15 +128,10 @@ final class OpenLoopDriver: LoopDriver {
     }
 
     override func connectionClosed() {
-        // The closed connection may have been idle.
-        idle.removeAll { !connections.keys.contains(ObjectIdentifier($0)) }
         if let (index, intended) = popQueued() {
             openConnection(sending: index, intendedNanos: intended)
         }
-        if workDone {
-            for c in idle { c.close() }
-            idle.removeAll()
-        }
+        if workDone { closeIdle() }
     }
 
     override func onFinish() {
@@ -130,11 +140,7 @@ final class OpenLoopDriver: LoopDriver {
     }
 
     override func finishIfDone() -> Bool {
-        if workDone && !idle.isEmpty && openConnections == idle.count {
-            let toClose = idle
-            idle.removeAll()
-            for c in toClose { c.close() }
-        }
+        if workDone && !idle.isEmpty { closeIdle() }
         return super.finishIfDone()
     }
 }
