@@ -111,6 +111,14 @@ final class OpenLoopDriver: LoopDriver {
 
     override var workDone: Bool { (scheduleDone || next >= arrivals.count) && queueHead == queue.count }
 
+    /// A loop turn that reads many sockets can run past the next due time before the timerfd's own event is
+    /// handled: each connection that comes free also sends whatever has come due (one clock read).
+    private func sendDueIfLate() {
+        if next < arrivals.count && !stopping && plan.originNanos + arrivals[next].offsetNanos <= MonotonicClock.nowNanos() {
+            sendDue()
+        }
+    }
+
     override func connectionIsIdle(_ connection: HTTP1ClientConnection) {
         if let (index, intended) = popQueued() {
             send(index, on: connection, intendedNanos: intended)
@@ -118,6 +126,7 @@ final class OpenLoopDriver: LoopDriver {
             connection.close()
         } else {
             idle.append(connection)
+            sendDueIfLate()
         }
     }
 
