@@ -107,6 +107,14 @@ struct PerfCommand: ParsableCommand {
     var datasetArgs: String?
     @Option(name: .customLong("db-format"), help: "json, or pickle (request and response_messages as base64 pickles, for evalscope's analysis script).")
     var dbFormat: String = "json"
+    @Flag(name: .customLong("http2"), help: "HTTP/2: h2c with prior knowledge on http://, ALPN h2 required on https://.")
+    var http2 = false
+    @Flag(name: .customLong("http1"), help: "HTTP/1.1 only (never h2, even when the server offers it).") var http1 = false
+    @Option(name: .customLong("max-streams"), help: "Concurrent streams per HTTP/2 connection (capped by the server's SETTINGS).")
+    var maxStreams: Int = 100
+    @Flag(name: .customLong("insecure"), help: "Skip TLS certificate and host-name verification.") var insecure = false
+    @Option(name: .customLong("cacert"), help: "Verify the server's TLS certificate against this PEM file instead of the system CAs.")
+    var cacert: String?
 
     func arguments() throws -> RunArguments {
         var a = RunArguments()
@@ -168,6 +176,11 @@ struct PerfCommand: ParsableCommand {
         a.datasetOffset = datasetOffset
         a.datasetArgs = datasetArgs
         a.dbFormat = dbFormat
+        a.http2 = http2
+        a.http1 = http1
+        a.maxStreams = maxStreams
+        a.insecure = insecure
+        a.cacert = cacert
         return a
     }
 

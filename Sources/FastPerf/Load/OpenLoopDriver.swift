@@ -7,7 +7,8 @@
 final class OpenLoopDriver: LoopDriver {
     private let arrivals: [(index: Int, offsetNanos: UInt64)]
     private var next = 0
-    private var idle: [HTTP1ClientConnection] = []
+    /// Open connections that can take more requests (HTTP/1.1: idle; HTTP/2: free streams).
+    private var idle: [any ClientConnection] = []
     /// Due requests waiting for a connection: (arena index, intended `uv_hrtime` ns).
     private var queue: [(index: Int, intended: UInt64)] = []
     private var queueHead = 0
@@ -20,7 +21,8 @@ final class OpenLoopDriver: LoopDriver {
         super.init(plan: plan, loop: loop)
     }
 
-    private var cap: Int { plan.parallel }
+    /// Most connections this loop opens: `--parallel` requests, `--max-streams` per HTTP/2 connection (0 = no cap).
+    private var cap: Int { (plan.parallel + slotsPerConnection - 1) / slotsPerConnection }
 
     override func begin() {
         do {
@@ -61,13 +63,29 @@ final class OpenLoopDriver: LoopDriver {
     private func dispatch(_ index: Int, intended: UInt64) {
         if queueHead < queue.count {
             queue.append((index, intended))  // keep arrival order behind those already waiting
-        } else if let c = idle.popLast() {
+        } else if let c = connectionWithSlot() {
             send(index, on: c, intendedNanos: intended)
+            if c.availableSlots == 0 { idle.removeLast() }
         } else if cap == 0 || openConnections < cap {
-            openConnection(sending: index, intendedNanos: intended)
+            if let c = openConnection(sending: [(index, intended)]), c.availableSlots > 0 { idle.append(c) }
         } else {
             queue.append((index, intended))
         }
+    }
+
+    /// The last pooled connection with a free slot (pooled ones that filled up are dropped from the pool).
+    private func connectionWithSlot() -> (any ClientConnection)? {
+        while let c = idle.last {
+            if c.availableSlots > 0 { return c }
+            idle.removeLast()
+        }
+        return nil
+    }
+
+    private func closeUnused() {
+        let unused = idle.filter { $0.inFlight == 0 }
+        idle.removeAll { $0.inFlight == 0 }
+        for c in unused { c.close(reason: "idle") }
     }
 
     private func popQueued() -> (index: Int, intended: UInt64)? {
@@ -90,23 +108,25 @@ final class OpenLoopDriver: LoopDriver {
         next = arrivals.count
         queue.removeAll()
         queueHead = 0
-        for c in idle { c.close() }
-        idle.removeAll()
+        closeUnused()
     }
 
     override var workDone: Bool { (scheduleDone || next >= arrivals.count) && queueHead == queue.count }
 
-    override func connectionIsIdle(_ connection: HTTP1ClientConnection) {
-        if let (index, intended) = popQueued() {
+    override func connectionIsIdle(_ connection: any ClientConnection) {
+        while connection.availableSlots > 0, let (index, intended) = popQueued() {
             send(index, on: connection, intendedNanos: intended)
-        } else if workDone {
-            connection.close()
-        } else {
+        }
+        if connection.availableSlots == 0 { return }
+        if workDone && connection.inFlight == 0 {
+            idle.removeAll { $0 === connection }
+            connection.close(reason: "idle")
+        } else if !idle.contains(where: { $0 === connection }) {
             idle.append(connection)
         }
     }
 
-    override func connection(_ connection: HTTP1ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
+    override func connection(_ connection: any ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
         super.connection(connection, didLoseRequest: requestIndex, intendedNanos: intendedNanos)
         // Resent first, still measured from its intended time.
         queue.insert((requestIndex, intendedNanos), at: queueHead)
@@ -115,13 +135,10 @@ final class OpenLoopDriver: LoopDriver {
     override func connectionClosed() {
         // The closed connection may have been idle.
         idle.removeAll { !connections.keys.contains(ObjectIdentifier($0)) }
-        if let (index, intended) = popQueued() {
-            openConnection(sending: index, intendedNanos: intended)
-        }
-        if workDone {
-            for c in idle { c.close() }
-            idle.removeAll()
-        }
+        var batch: [(Int, UInt64)] = []
+        while batch.count < slotsPerConnection, let item = popQueued() { batch.append((item.index, item.intended)) }
+        if !batch.isEmpty, let c = openConnection(sending: batch), c.availableSlots > 0 { idle.append(c) }
+        if workDone { closeUnused() }
     }
 
     override func onFinish() {
@@ -130,11 +147,7 @@ final class OpenLoopDriver: LoopDriver {
     }
 
     override func finishIfDone() -> Bool {
-        if workDone && !idle.isEmpty && openConnections == idle.count {
-            let toClose = idle
-            idle.removeAll()
-            for c in toClose { c.close() }
-        }
+        if workDone && !idle.isEmpty && idle.contains(where: { $0.inFlight == 0 }) { closeUnused() }
         return super.finishIfDone()
     }
 }
