@@ -215,8 +215,11 @@ struct ServeCommand: ParsableCommand {
     var tokenizerPath: String?
     @Option(name: .customLong("tokenizer-kind"), help: "huggingface (default), tiktoken:cl100k_base or tiktoken:o200k_base.")
     var tokenizerKind: String?
+    @Flag(name: .customLong("http2"), help: "Also accept HTTP/2 with prior knowledge (h2c) on the same port.") var http2 = false
+    @Option(name: .customLong("max-streams"), help: "SETTINGS_MAX_CONCURRENT_STREAMS on HTTP/2 connections.") var maxStreams: Int = 100_000
 
     func validate() throws {
+        if maxStreams < 1 { throw ValidationError("--max-streams must be at least 1") }
         for (name, v) in [("--ttft-ms", ttftMs), ("--itl-ms", itlMs), ("--stall-at-ms", stallAtMs), ("--stall-ms", stallMs)] {
             if !(v >= 0 && v < 1e9) { throw ValidationError("\(name) must be 0 or more ms (got \(v))") }
         }
@@ -234,11 +237,13 @@ struct ServeCommand: ParsableCommand {
         config.noUsage = noUsage
         config.stallAtMillis = stallAtMs
         config.stallMillis = stallMs
+        config.http2 = http2
+        config.http2MaxStreams = maxStreams
         if let tokenizerPath { config.tokenizer = try Tokenizer.load(path: tokenizerPath, kind: tokenizerKind) }
         _ = raiseOpenFilesLimit()
         let server = MockServer(configuration: config)
         let bound = try server.start()
-        FileHandle.standardOutput.write(Data("fastperf serve: listening on http://\(host):\(bound) (TTFT \(ttftMs) ms, ITL \(itlMs) ms)\n".utf8))
+        FileHandle.standardOutput.write(Data("fastperf serve: listening on http://\(host):\(bound)\(http2 ? " (HTTP/1.1 and h2c)" : "") (TTFT \(ttftMs) ms, ITL \(itlMs) ms)\n".utf8))
         server.wait()
     }
 }

@@ -178,6 +178,7 @@ public enum Benchmark {
             config.itlMillis = 1
             config.outputTokens = min(args.maxTokens ?? 32, 32)
             config.tokenizer = tokenizer
+            config.http2 = args.http2
             let s = MockServer(configuration: config)
             let port = try s.start()
             server = s
