@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages FastPerf builds and tests with (idempotent; uses sudo when not root).
 set -euo pipefail
-PKGS="libuv1-dev libnghttp2-dev libsqlite3-dev libssl-dev pkg-config sqlite3"
+PKGS="libuv1-dev libnghttp2-dev libsqlite3-dev libssl-dev pkg-config sqlite3 openssl nginx-light nghttp2-server nghttp2-client"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -18,6 +18,12 @@ protocol NGHTTP2SessionDelegate: AnyObject {
     func http2(streamClosed streamID: Int32, errorCode: UInt32)
     /// The peer sent GOAWAY (RFC 9113 §6.8): streams above `lastStreamID` were not processed.
     func http2(goAwayLastStream lastStreamID: Int32, errorCode: UInt32)
+    /// The peer's SETTINGS arrived (RFC 9113 §6.5); `remoteMaxConcurrentStreams` now holds its limit.
+    func http2SettingsReceived()
+}
+
+extension NGHTTP2SessionDelegate {
+    func http2SettingsReceived() {}
 }
 
 /// Outgoing DATA of one stream: a borrowed arena slice (client request bodies, valid for the whole run) or
@@ -117,6 +123,8 @@ final class NGHTTP2Session {
             delegate.http2(streamDataEnded: hd.stream_id)
         case NGHTTP2_GOAWAY.rawValue:
             delegate.http2(goAwayLastStream: goAway.last_stream_id, errorCode: goAway.error_code)
+        case NGHTTP2_SETTINGS.rawValue where hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0:
+            delegate.http2SettingsReceived()
         default:
             break
         }

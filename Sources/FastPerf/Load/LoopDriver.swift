@@ -258,6 +258,8 @@ final class ClosedLoopDriver: LoopDriver {
     override func connection(_ connection: any ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
         super.connection(connection, didLoseRequest: requestIndex, intendedNanos: intendedNanos)
         retries.append(requestIndex)
+        // An HTTP/2 connection hands back what exceeds the server's stream limit and stays open.
+        if connection.state != .closing { openForFreeSlots() }
     }
 
     override func connectionClosed() {

@@ -130,6 +130,12 @@ final class OpenLoopDriver: LoopDriver {
         super.connection(connection, didLoseRequest: requestIndex, intendedNanos: intendedNanos)
         // Resent first, still measured from its intended time.
         queue.insert((requestIndex, intendedNanos), at: queueHead)
+        // An HTTP/2 connection hands back what exceeds the server's stream limit and stays open.
+        if connection.state != .closing && (cap == 0 || openConnections < cap) {
+            var batch: [(Int, UInt64)] = []
+            while batch.count < slotsPerConnection, let item = popQueued() { batch.append((item.index, item.intended)) }
+            if !batch.isEmpty, let c = openConnection(sending: batch), c.availableSlots > 0 { idle.append(c) }
+        }
     }
 
     override func connectionClosed() {

@@ -45,6 +45,10 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
     /// Records finished inside nghttp2 callbacks, delivered after `mem_recv` returns (no re-entrancy).
     private var finished: [RequestRecord] = []
     private var dispatching = false
+    /// The server's SETTINGS arrived: its stream limit is known and requests may be submitted.
+    private var settingsReceived = false
+    /// Requests that did not fit under the server's stream limit, handed back to the owner after `mem_recv`.
+    private var handedBack: [(Int, UInt64)] = []
 
     /// Opens a TCP connection to `context.address` for h2c. Throws `UVError` when libuv refuses to start the
     /// connect. `maxStreams`: `--max-streams`, further capped by the server's SETTINGS_MAX_CONCURRENT_STREAMS.
@@ -121,7 +125,7 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
             owner.connection(self, didFinish: record)
             return
         }
-        if state == .connecting {
+        if state == .connecting || !settingsReceived {
             waiting.append((requestIndex, intendedNanos))
             return
         }
@@ -177,14 +181,20 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
             close(reason: "read failed")
             return
         }
+        // Requests wait for the server's SETTINGS (its stream limit); the preface goes out now.
         state = .idle
+        flush()
+    }
+
+    func http2SettingsReceived() {
+        guard !settingsReceived else { return }
+        settingsReceived = true
         let pending = waiting
         waiting = []
-        dispatching = true
-        for (index, intended) in pending { submit(index, intendedNanos: intended) }
-        dispatching = false
-        flush()
-        deliverFinished()
+        let room = min(maxStreams, session.remoteMaxConcurrentStreams) - streams.count
+        for (k, (index, intended)) in pending.enumerated() {
+            if k < room { submit(index, intendedNanos: intended) } else { handedBack.append((index, intended)) }
+        }
     }
 
     private func didRead(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
@@ -199,6 +209,11 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
             return
         }
         flush()
+        if !session.isAlive {
+            failAll(.protocolError, "HTTP/2 session ended: the server broke the protocol or is not an HTTP/2 server")
+            close(reason: "HTTP/2 session ended")
+            return
+        }
         deliverFinished()
     }
 
@@ -328,6 +343,9 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
 
     /// Hands finished records to the owner, then offers the free slots (or closes after GOAWAY).
     private func deliverFinished() {
+        let back = handedBack
+        handedBack = []
+        for (index, intended) in back { owner.connection(self, didLoseRequest: index, intendedNanos: intended) }
         guard !finished.isEmpty || goingAway else { return }
         let done = finished
         finished = []
