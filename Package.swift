@@ -20,9 +20,11 @@ let package = Package(
         // nghttp2 1.52 (Debian 12): the ssize_t API (mem_recv / mem_send); imported only by HTTP2/NGHTTP2Session.swift.
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // OpenSSL 3 (libssl-dev): TLS on memory BIOs; imported only under Sources/FastPerf/TLS/.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "FastPerf",
-            dependencies: ["CUV", "CNGHTTP2", "CSQLite3", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: ["CUV", "CNGHTTP2", "CSQLite3", "COpenSSL", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(
             name: "FastPerfCommandLine",
