@@ -17,12 +17,14 @@ let package = Package(
     targets: [
         // libuv: Debian's libuv1-dev ships libuv.pc (1.44.2 on Debian 12).
         .systemLibrary(name: "CUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
-        // nghttp2 1.52 (Debian 12): the ssize_t API (mem_recv / mem_send); bare until the HTTP/2 issue.
+        // nghttp2 1.52 (Debian 12): the ssize_t API (mem_recv / mem_send); imported only by HTTP2/NGHTTP2Session.swift.
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // OpenSSL 3 (libssl-dev): TLS on memory BIOs; imported only under Sources/FastPerf/TLS/.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "FastPerf",
-            dependencies: ["CUV", "CSQLite3", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: ["CUV", "CNGHTTP2", "CSQLite3", "COpenSSL", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(
             name: "FastPerfCommandLine",

@@ -2,7 +2,7 @@
 # Installs the Debian packages FastPerf builds and tests with (idempotent; uses sudo when not root).
 # --browser also installs chromium (without recommends): the HTML report test opens the report in it.
 set -euo pipefail
-PKGS="libuv1-dev libnghttp2-dev libsqlite3-dev libssl-dev pkg-config sqlite3"
+PKGS="libuv1-dev libnghttp2-dev libsqlite3-dev libssl-dev pkg-config sqlite3 openssl nginx-light nghttp2-server nghttp2-client"
 TEST_PKGS=""
 [ "${1:-}" = "--browser" ] && TEST_PKGS="chromium"
 missing=""

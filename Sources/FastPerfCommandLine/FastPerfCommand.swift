@@ -111,6 +111,14 @@ struct PerfCommand: ParsableCommand {
     var dbFormat: String = "json"
     @Flag(name: [.customShort("q"), .long], help: "No progress display (on a terminal a live line per point, otherwise a log line every 5 s).")
     var quiet = false
+    @Flag(name: .customLong("http2"), help: "HTTP/2: h2c with prior knowledge on http://, ALPN h2 required on https://.")
+    var http2 = false
+    @Flag(name: .customLong("http1"), help: "HTTP/1.1 only (never h2, even when the server offers it).") var http1 = false
+    @Option(name: .customLong("max-streams"), help: "Concurrent streams per HTTP/2 connection (capped by the server's SETTINGS).")
+    var maxStreams: Int = 100
+    @Flag(name: .customLong("insecure"), help: "Skip TLS certificate and host-name verification.") var insecure = false
+    @Option(name: .customLong("cacert"), help: "Verify the server's TLS certificate against this PEM file instead of the system CAs.")
+    var cacert: String?
 
     func arguments() throws -> RunArguments {
         var a = RunArguments()
@@ -174,6 +182,11 @@ struct PerfCommand: ParsableCommand {
         a.datasetArgs = datasetArgs
         a.dbFormat = dbFormat
         a.progressDisplay = quiet ? .off : isatty(STDERR_FILENO) != 0 ? .terminal : .log
+        a.http2 = http2
+        a.http1 = http1
+        a.maxStreams = maxStreams
+        a.insecure = insecure
+        a.cacert = cacert
         return a
     }
 
@@ -226,8 +239,11 @@ struct ServeCommand: ParsableCommand {
     var tokenizerPath: String?
     @Option(name: .customLong("tokenizer-kind"), help: "huggingface (default), tiktoken:cl100k_base or tiktoken:o200k_base.")
     var tokenizerKind: String?
+    @Flag(name: .customLong("http2"), help: "Also accept HTTP/2 with prior knowledge (h2c) on the same port.") var http2 = false
+    @Option(name: .customLong("max-streams"), help: "SETTINGS_MAX_CONCURRENT_STREAMS on HTTP/2 connections.") var maxStreams: Int = 100_000
 
     func validate() throws {
+        if maxStreams < 1 { throw ValidationError("--max-streams must be at least 1") }
         for (name, v) in [("--ttft-ms", ttftMs), ("--itl-ms", itlMs), ("--stall-at-ms", stallAtMs), ("--stall-ms", stallMs)] {
             if !(v >= 0 && v < 1e9) { throw ValidationError("\(name) must be 0 or more ms (got \(v))") }
         }
@@ -245,11 +261,13 @@ struct ServeCommand: ParsableCommand {
         config.noUsage = noUsage
         config.stallAtMillis = stallAtMs
         config.stallMillis = stallMs
+        config.http2 = http2
+        config.http2MaxStreams = maxStreams
         if let tokenizerPath { config.tokenizer = try Tokenizer.load(path: tokenizerPath, kind: tokenizerKind) }
         _ = raiseOpenFilesLimit()
         let server = MockServer(configuration: config)
         let bound = try server.start()
-        FileHandle.standardOutput.write(Data("fastperf serve: listening on http://\(host):\(bound) (TTFT \(ttftMs) ms, ITL \(itlMs) ms)\n".utf8))
+        FileHandle.standardOutput.write(Data("fastperf serve: listening on http://\(host):\(bound)\(http2 ? " (HTTP/1.1 and h2c)" : "") (TTFT \(ttftMs) ms, ITL \(itlMs) ms)\n".utf8))
         server.wait()
     }
 }

@@ -95,6 +95,17 @@ public struct RunArguments: Sendable, Codable, Equatable {
     /// How progress is shown while a point runs (terminal line, log lines, or nothing for `--quiet`).
     /// Not saved with the arguments (absent from `CodingKeys`).
     public var progressDisplay: ProgressDisplayMode = .off
+    /// `--http2`: HTTP/2 (RFC 9113) — h2c with prior knowledge on `http://`, ALPN `h2` required on `https://`.
+    public var http2 = false
+    /// `--http1`: HTTP/1.1 only (ALPN offers only `http/1.1` on `https://`).
+    public var http1 = false
+    /// `--max-streams`: concurrent streams per HTTP/2 connection (capped by the server's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS); connections per loop = ceil(parallel / streams).
+    public var maxStreams: Int = 100
+    /// `--insecure`: skip TLS certificate and host-name verification (a warning is printed in the report).
+    public var insecure = false
+    /// `--cacert FILE`: verify the server's certificate against this PEM bundle instead of the system CAs.
+    public var cacert: String?
 
     public init() {}
 
@@ -128,6 +139,8 @@ public struct RunArguments: Sendable, Codable, Equatable {
         case tokenizerPath = "tokenizer_path"
         case tokenizerKind = "tokenizer_kind"
         case prefixLength = "prefix_length"
+        case http2, http1, insecure, cacert
+        case maxStreams = "max_streams"
     }
 
     /// A copy safe to write to disk or print: the API key and Authorization-like headers masked.

@@ -41,6 +41,8 @@ public enum Benchmark {
         var target: String
         var authority: String
         var url: String
+        /// `http` or `https`.
+        var scheme: String = "http"
     }
 
     /// One sweep point: its load shape and folder name.
@@ -134,15 +136,18 @@ public enum Benchmark {
         if a.prefixLength < 0 { throw FastPerfError("--prefix-length must not be negative (got \(a.prefixLength))") }
         if a.tokenizerKind != nil && a.tokenizerPath == nil { throw FastPerfError("--tokenizer-kind needs --tokenizer-path") }
         _ = try Tokenizer.forRun(a)  // a bad tokenizer is an error before anything runs
+        if a.http2 && a.http1 { throw FastPerfError("--http2 and --http1 exclude each other") }
+        if a.maxStreams < 1 || a.maxStreams > 1 << 20 { throw FastPerfError("--max-streams must be 1…1048576 (got \(a.maxStreams))") }
+        if let f = a.cacert, !FileManager.default.isReadableFile(atPath: f) { throw FastPerfError("--cacert \(f): cannot read the file") }
     }
 
     static func parseURL(_ url: String, defaultPath: String, log: (String) -> Void) throws -> Target {
         guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), let host = c.host, !host.isEmpty else {
             throw FastPerfError("--url is not a valid URL: \(url)")
         }
-        if scheme == "https" { throw FastPerfError("--url \(url): HTTPS is not supported by this build yet; use an http:// URL") }
-        guard scheme == "http" else { throw FastPerfError("--url \(url): only http:// URLs are supported") }
-        let port = c.port ?? 80
+        guard scheme == "http" || scheme == "https" else { throw FastPerfError("--url \(url): only http:// and https:// URLs are supported") }
+        let defaultPort = scheme == "https" ? 443 : 80
+        let port = c.port ?? defaultPort
         guard (1...65535).contains(port) else { throw FastPerfError("--url \(url): port \(port) is out of range (1…65535)") }
         var path = c.percentEncodedPath
         let known = ["chat/completions", "completions", "responses", "embeddings", "reranks", "rerank"]
@@ -158,8 +163,9 @@ public enum Benchmark {
         }
         let target = path + (c.percentEncodedQuery.map { "?" + $0 } ?? "")
         let hostForHeader = host.contains(":") ? "[\(host)]" : host
-        let authority = port == 80 ? hostForHeader : "\(hostForHeader):\(port)"
-        return Target(host: host, port: port, target: target, authority: authority, url: "http://\(authority)\(target)")
+        let authority = port == defaultPort ? hostForHeader : "\(hostForHeader):\(port)"
+        return Target(host: host, port: port, target: target, authority: authority, url: "\(scheme)://\(authority)\(target)",
+                      scheme: scheme)
     }
 
     /// Runs every sweep point. `log` receives progress and report lines (also written to `benchmark.log`).
@@ -188,6 +194,7 @@ public enum Benchmark {
             config.itlMillis = 1
             config.outputTokens = min(args.maxTokens ?? 32, 32)
             config.tokenizer = tokenizer
+            config.http2 = args.http2
             let s = MockServer(configuration: config)
             let port = try s.start()
             server = s
@@ -225,6 +232,8 @@ public enum Benchmark {
         var rendered = (0..<maxNumber).map { distinctRendered[$0 % distinctRendered.count] }
         let arena = RequestArena(rendered)
         rendered = []
+        if target.scheme == "https" { throw FastPerfError("--url \(target.url): HTTPS is not supported by this build yet; use an http:// URL") }
+        let http2Arena = args.http2 ? HTTP2RequestArena(http1: arena, scheme: target.scheme) : nil
 
         // Output tree. Everything that can refuse the run is checked before the first file is written.
         let encoderJSON = JSONEncoder()
@@ -276,11 +285,11 @@ public enum Benchmark {
                 w.number = min(warmup, maxNumber)
                 tee("Warm-up: \(w.number) requests (not measured, not stored)")
                 _ = try runPoint(spec: w, directory: nil, arguments: args, argsJSON: argsJSON, address: address,
-                                 arena: arena, requests: requests, plugin: plugin, tokenCounter: nil, log: tee)
+                                 arena: arena, http2: http2Arena, requests: requests, plugin: plugin, tokenCounter: nil, log: tee)
                 if StopSignal.received > 0 { break }
             }
             let point = try runPoint(spec: spec, directory: dir.path, arguments: args,
-                                     argsJSON: argsJSON, address: address, arena: arena, requests: requests,
+                                     argsJSON: argsJSON, address: address, arena: arena, http2: http2Arena, requests: requests,
                                      plugin: plugin, tokenCounter: tokenCounter,
                                      log: tee)
             points.append(point)
@@ -345,7 +354,7 @@ public enum Benchmark {
 
     /// Runs one point. With `directory` nil it is a warm-up: records are judged by nobody and stored nowhere.
     private static func runPoint(spec: PointSpec, directory: String?, arguments args: RunArguments,
-                                 argsJSON: String, address: SocketAddress, arena: RequestArena,
+                                 argsJSON: String, address: SocketAddress, arena: RequestArena, http2: HTTP2RequestArena?,
                                  requests: [APIRequest], plugin: any APIPlugin, tokenCounter: TokenCounter?,
                                  log: @escaping @Sendable (String) -> Void) throws -> BenchmarkPoint {
         let number = spec.number
@@ -389,6 +398,8 @@ public enum Benchmark {
                                 readTimeoutNanos: nanos(args.readTimeout), totalTimeoutNanos: nanos(args.totalTimeout),
                                 ring: rings[id], progress: progress)
             plan.arrivals = schedule?.share(loop: id, of: loops)
+            plan.http2 = http2
+            plan.maxStreams = args.maxStreams
             plan.originNanos = origin
             if let d = args.duration { plan.deadlineNanos = (schedule == nil ? MonotonicClock.nowNanos() : origin) + nanos(d) }
             let loopPlan = plan

@@ -5,11 +5,13 @@ import Histogram
 /// the loop never blocks and never drops a record), and a 10 ms sweep timer that retries the overflow,
 /// applies timeouts (every 50 ms), measures loop lag and reacts to stop and abort requests.
 /// Subclasses decide what to send when (`ClosedLoopDriver`, `OpenLoopDriver`). Loop thread only.
-class LoopDriver: HTTP1ClientConnectionOwner {
+class LoopDriver: ClientConnectionOwner {
     let plan: LoopPlan
     let context: ClientContext
     /// Open connections by identity.
-    private(set) var connections: [ObjectIdentifier: HTTP1ClientConnection] = [:]
+    private(set) var connections: [ObjectIdentifier: any ClientConnection] = [:]
+    /// Requests in flight on this loop (sent and not finished).
+    private(set) var active = 0
     /// Set once a stop was requested: nothing new is sent.
     private(set) var stopping = false
     private var overflow: [RequestRecord] = []
@@ -64,45 +66,68 @@ class LoopDriver: HTTP1ClientConnectionOwner {
     /// when libuv refuses the handle.
     @discardableResult
     func openConnection(sending requestIndex: Int, intendedNanos: UInt64 = 0) -> Bool {
-        do {
-            let c = try HTTP1ClientConnection(context: context, owner: self)
+        openConnection(sending: [(requestIndex, intendedNanos)]) != nil
+    }
+
+    /// Requests one connection carries at once: 1 for HTTP/1.1, `--max-streams` for HTTP/2.
+    var slotsPerConnection: Int { plan.http2 == nil ? 1 : max(1, plan.maxStreams) }
+
+    /// Opens a connection (HTTP/1.1 or HTTP/2 as the plan says) that sends `requests` (arena index, intended ns)
+    /// once connected; nil (and `connect_failed` records) when libuv refuses the handle.
+    @discardableResult
+    func openConnection(sending requests: [(Int, UInt64)]) -> (any ClientConnection)? {
+        do throws(UVError) {
+            let c: any ClientConnection
+            if let arena = plan.http2 {
+                c = try HTTP2ClientConnection(context: context, owner: self, arena: arena, maxStreams: plan.maxStreams)
+            } else {
+                c = try HTTP1ClientConnection(context: context, owner: self)
+            }
             connections[ObjectIdentifier(c)] = c
-            plan.progress.requestStarted()
-            c.send(requestIndex: requestIndex, intendedNanos: intendedNanos)
-            return true
+            for (index, intended) in requests { send(index, on: c, intendedNanos: intended) }
+            return c
         } catch {
-            var record = RequestRecord(requestIndex: requestIndex, loopID: plan.loopID, connectionID: 0)
-            let now = MonotonicClock.nowNanos()
-            record.startNanos = now
-            record.intendedStartNanos = intendedNanos == 0 ? now : intendedNanos
-            record.endNanos = now
-            record.transport = .connectFailed
-            record.error = "cannot open a TCP handle: \(error)"
-            deliver(record)
-            return false
+            for (requestIndex, intendedNanos) in requests { refuse(requestIndex, intendedNanos: intendedNanos, error: error) }
+            return nil
         }
     }
 
+    private func refuse(_ requestIndex: Int, intendedNanos: UInt64, error: UVError) {
+        var record = RequestRecord(requestIndex: requestIndex, loopID: plan.loopID, connectionID: 0)
+        let now = MonotonicClock.nowNanos()
+        record.startNanos = now
+        record.intendedStartNanos = intendedNanos == 0 ? now : intendedNanos
+        record.endNanos = now
+        record.transport = .connectFailed
+        record.error = "cannot open a TCP handle: \(error)"
+        deliver(record)
+    }
+
     /// Sends `requestIndex` on an idle connection.
-    func send(_ requestIndex: Int, on connection: HTTP1ClientConnection, intendedNanos: UInt64 = 0) {
+    func send(_ requestIndex: Int, on connection: any ClientConnection, intendedNanos: UInt64 = 0) {
         plan.progress.requestStarted()
+        active += 1
         connection.send(requestIndex: requestIndex, intendedNanos: intendedNanos)
     }
 
-    // MARK: HTTP1ClientConnectionOwner (subclasses override the first, second and fourth)
+    // MARK: ClientConnectionOwner (subclasses override the first, second and fourth)
 
-    func connectionIsIdle(_ connection: HTTP1ClientConnection) { connection.close() }
+    func connectionIsIdle(_ connection: any ClientConnection) {
+        if connection.inFlight == 0 { connection.close(reason: "idle") }
+    }
 
-    func connection(_ connection: HTTP1ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
+    func connection(_ connection: any ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
+        active -= 1
         plan.progress.inFlight.subtract(1, ordering: .relaxed)
     }
 
-    func connection(_ connection: HTTP1ClientConnection, didFinish record: RequestRecord) {
+    func connection(_ connection: any ClientConnection, didFinish record: RequestRecord) {
+        active -= 1
         plan.progress.inFlight.subtract(1, ordering: .relaxed)
         deliver(record)
     }
 
-    func connectionDidClose(_ connection: HTTP1ClientConnection) {
+    func connectionDidClose(_ connection: any ClientConnection) {
         connections[ObjectIdentifier(connection)] = nil
         connectionClosed()
         finishIfDone()
@@ -151,10 +176,10 @@ class LoopDriver: HTTP1ClientConnectionOwner {
         if plan.progress.stopRequested.load(ordering: .relaxed) && !stopping {
             stopping = true
             onStop()
-            for c in connections.values where c.state == .idle { c.close() }
+            for c in connections.values where c.state == .idle { c.close(reason: "stopping") }
         }
         if plan.progress.abortRequested.load(ordering: .relaxed) {
-            for c in connections.values { c.close(reason: "aborted by a second stop signal") }
+            for c in Array(connections.values) { c.close(reason: "aborted by a second stop signal") }
         }
         ticks += 1
         if ticks % 5 == 0 {
@@ -189,9 +214,19 @@ final class ClosedLoopDriver: LoopDriver {
     private var retries: [Int] = []
 
     override func begin() {
-        for _ in 0..<plan.parallel {
-            guard let i = claim() else { break }
-            openConnection(sending: i)
+        openForFreeSlots()
+    }
+
+    /// Opens connections for the requests missing from `plan.parallel` in flight: one request each on
+    /// HTTP/1.1, up to `--max-streams` each on HTTP/2 (so ceil(parallel / streams) connections at the start).
+    private func openForFreeSlots() {
+        var free = plan.parallel - active
+        while free > 0 {
+            var batch: [(Int, UInt64)] = []
+            while batch.count < min(slotsPerConnection, free), let i = claim() { batch.append((i, 0)) }
+            if batch.isEmpty { return }
+            free -= batch.count
+            openConnection(sending: batch)
         }
     }
 
@@ -215,16 +250,19 @@ final class ClosedLoopDriver: LoopDriver {
 
     override func onStop() { retries.removeAll() }
 
-    override func connectionIsIdle(_ connection: HTTP1ClientConnection) {
-        if let i = claim() { send(i, on: connection) } else { connection.close() }
+    override func connectionIsIdle(_ connection: any ClientConnection) {
+        while connection.availableSlots > 0 && active < plan.parallel, let i = claim() { send(i, on: connection) }
+        if connection.inFlight == 0 { connection.close(reason: "idle") }
     }
 
-    override func connection(_ connection: HTTP1ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
+    override func connection(_ connection: any ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
         super.connection(connection, didLoseRequest: requestIndex, intendedNanos: intendedNanos)
         retries.append(requestIndex)
+        // An HTTP/2 connection hands back what exceeds the server's stream limit and stays open.
+        if connection.state != .closing { openForFreeSlots() }
     }
 
     override func connectionClosed() {
-        if let i = claim() { openConnection(sending: i) }
+        openForFreeSlots()
     }
 }

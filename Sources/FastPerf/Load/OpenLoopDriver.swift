@@ -7,7 +7,9 @@
 final class OpenLoopDriver: LoopDriver {
     private let arrivals: [(index: Int, offsetNanos: UInt64)]
     private var next = 0
-    private var idle: [HTTP1ClientConnection] = []
+    /// Open connections that can take more requests (HTTP/1.1: idle; HTTP/2: free streams).
+    private var pooled = Set<ObjectIdentifier>()
+    private var idle: [any ClientConnection] = []
     /// Due requests waiting for a connection: (arena index, intended `uv_hrtime` ns).
     private var queue: [(index: Int, intended: UInt64)] = []
     private var queueHead = 0
@@ -20,7 +22,8 @@ final class OpenLoopDriver: LoopDriver {
         super.init(plan: plan, loop: loop)
     }
 
-    private var cap: Int { plan.parallel }
+    /// Most connections this loop opens: `--parallel` requests, `--max-streams` per HTTP/2 connection (0 = no cap).
+    private var cap: Int { (plan.parallel + slotsPerConnection - 1) / slotsPerConnection }
 
     override func begin() {
         do {
@@ -61,29 +64,49 @@ final class OpenLoopDriver: LoopDriver {
     private func dispatch(_ index: Int, intended: UInt64) {
         if queueHead < queue.count {
             queue.append((index, intended))  // keep arrival order behind those already waiting
-        } else if let c = popIdle() {
+        } else if let c = connectionWithSlot() {
             send(index, on: c, intendedNanos: intended)
+            if c.availableSlots == 0 { unpoolLast() }
         } else if cap == 0 || openConnections < cap {
-            openConnection(sending: index, intendedNanos: intended)
+            if let c = openConnection(sending: [(index, intended)]), c.availableSlots > 0 { pool(c) }
         } else {
             queue.append((index, intended))
         }
     }
 
-    /// The most recently idle connection that is still open and idle. Connections that closed while idle
-    /// stay in the stack until they come up here (no scan of the stack on every close).
-    private func popIdle() -> HTTP1ClientConnection? {
-        while let c = idle.popLast() {
-            if c.state == .idle && connections[ObjectIdentifier(c)] != nil { return c }
+    /// The last pooled connection with a free slot. Pooled ones that filled up or closed are dropped when
+    /// they come up here, so nothing scans the pool on every completion or close (thousands of connections).
+    private func connectionWithSlot() -> (any ClientConnection)? {
+        while let c = idle.last {
+            if c.availableSlots > 0 && c.state != .closing && connections[ObjectIdentifier(c)] != nil { return c }
+            unpoolLast()
         }
         return nil
     }
 
-    /// Closes every idle connection (the schedule is over).
-    private func closeIdle() {
-        let toClose = idle
-        idle.removeAll()
-        for c in toClose where c.state == .idle { c.close() }
+    /// Adds `c` to the pool unless it is there already (a set, not a scan). The pool's strong reference keeps
+    /// a closed connection's identity from being reused while it is listed.
+    private func pool(_ c: any ClientConnection) {
+        if pooled.insert(ObjectIdentifier(c)).inserted { idle.append(c) }
+    }
+
+    private func unpoolLast() {
+        if let c = idle.popLast() { pooled.remove(ObjectIdentifier(c)) }
+    }
+
+    private func closeUnused() {
+        let unused = idle.filter { $0.inFlight == 0 }
+        idle.removeAll { $0.inFlight == 0 }
+        pooled = Set(idle.map { ObjectIdentifier($0) })
+        for c in unused where c.state != .closing { c.close(reason: "idle") }
+    }
+
+    /// A loop turn that reads many sockets can run past the next due time before the timerfd's own event is
+    /// handled: each connection that comes free also sends whatever has come due (one clock read).
+    private func sendDueIfLate() {
+        if next < arrivals.count && !stopping && plan.originNanos + arrivals[next].offsetNanos <= MonotonicClock.nowNanos() {
+            sendDue()
+        }
     }
 
     private func popQueued() -> (index: Int, intended: UInt64)? {
@@ -106,41 +129,41 @@ final class OpenLoopDriver: LoopDriver {
         next = arrivals.count
         queue.removeAll()
         queueHead = 0
-        closeIdle()
+        closeUnused()
     }
 
     override var workDone: Bool { (scheduleDone || next >= arrivals.count) && queueHead == queue.count }
 
-    /// A loop turn that reads many sockets can run past the next due time before the timerfd's own event is
-    /// handled: each connection that comes free also sends whatever has come due (one clock read).
-    private func sendDueIfLate() {
-        if next < arrivals.count && !stopping && plan.originNanos + arrivals[next].offsetNanos <= MonotonicClock.nowNanos() {
-            sendDue()
-        }
-    }
-
-    override func connectionIsIdle(_ connection: HTTP1ClientConnection) {
-        if let (index, intended) = popQueued() {
+    override func connectionIsIdle(_ connection: any ClientConnection) {
+        while connection.availableSlots > 0, let (index, intended) = popQueued() {
             send(index, on: connection, intendedNanos: intended)
-        } else if workDone {
-            connection.close()
+        }
+        if connection.availableSlots == 0 { return }
+        if workDone && connection.inFlight == 0 {
+            connection.close(reason: "idle")  // a pool entry for it is dropped when it comes up
         } else {
-            idle.append(connection)
+            pool(connection)
             sendDueIfLate()
         }
     }
 
-    override func connection(_ connection: HTTP1ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
+    override func connection(_ connection: any ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64) {
         super.connection(connection, didLoseRequest: requestIndex, intendedNanos: intendedNanos)
         // Resent first, still measured from its intended time.
         queue.insert((requestIndex, intendedNanos), at: queueHead)
+        // An HTTP/2 connection hands back what exceeds the server's stream limit and stays open.
+        if connection.state != .closing && (cap == 0 || openConnections < cap) {
+            var batch: [(Int, UInt64)] = []
+            while batch.count < slotsPerConnection, let item = popQueued() { batch.append((item.index, item.intended)) }
+            if !batch.isEmpty, let c = openConnection(sending: batch), c.availableSlots > 0 { pool(c) }
+        }
     }
 
     override func connectionClosed() {
-        if let (index, intended) = popQueued() {
-            openConnection(sending: index, intendedNanos: intended)
-        }
-        if workDone { closeIdle() }
+        var batch: [(Int, UInt64)] = []
+        while batch.count < slotsPerConnection, let item = popQueued() { batch.append((item.index, item.intended)) }
+        if !batch.isEmpty, let c = openConnection(sending: batch), c.availableSlots > 0 { pool(c) }
+        if workDone { closeUnused() }
     }
 
     override func onFinish() {
@@ -149,7 +172,7 @@ final class OpenLoopDriver: LoopDriver {
     }
 
     override func finishIfDone() -> Bool {
-        if workDone && !idle.isEmpty { closeIdle() }
+        if workDone && !idle.isEmpty && idle.contains(where: { $0.inFlight == 0 }) { closeUnused() }
         return super.finishIfDone()
     }
 }

@@ -162,7 +162,7 @@ enum ResultPipeline {
             record.httpStatus > 0 ? .integer(Int64(record.httpStatus)) : .null,
             .text(result.outcome.rawValue),
             result.error.map { .text($0) } ?? .null,
-            .text("http/1.1"),
+            .text(record.protocolName.description),
             .integer(Int64(record.connectionID)),
             .integer(Int64(record.loopID)),
             .utf8(RowEncoding.secondsArray(record.events.lazy.map { $0.timestampNanos &- start })),

@@ -74,6 +74,10 @@ struct LoopPlan: Sendable {
     let totalTimeoutNanos: UInt64
     let ring: SPSCRing<RequestRecord>
     let progress: RunProgress
+    /// HTTP/2 (`--http2`, or ALPN h2): the requests as header fields; nil = HTTP/1.1.
+    var http2: HTTP2RequestArena? = nil
+    /// `--max-streams`: concurrent streams per HTTP/2 connection (capped by the server's SETTINGS).
+    var maxStreams: Int = 100
 }
 
 #if canImport(Glibc)

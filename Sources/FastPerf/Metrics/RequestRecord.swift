@@ -75,6 +75,8 @@ public struct RequestRecord: Sendable {
     public var events: [SSEEventMark] = []
     /// Body bytes received (after de-chunking), in bytes.
     public var bodyBytes: Int = 0
+    /// The protocol that carried the request, as stored in the `protocol` column: `http/1.1` or `h2`.
+    public var protocolName: StaticString = "http/1.1"
 
     public init(requestIndex: Int, loopID: Int, connectionID: Int) {
         self.requestIndex = requestIndex

@@ -22,6 +22,11 @@ public struct MockServerConfiguration: Sendable {
     /// the messages' contents, no chat template. Without one, prompt tokens are characters / 4. (This is
     /// the server side: a real server tokenizes too; the client never tokenizes on its loops.)
     public var tokenizer: Tokenizer?
+    /// Accept HTTP/2 with prior knowledge (h2c, RFC 9113 §3.3) next to HTTP/1.1 (`--http2`): a connection whose
+    /// first bytes are the HTTP/2 preface is served as HTTP/2.
+    public var http2 = false
+    /// SETTINGS_MAX_CONCURRENT_STREAMS the server advertises on HTTP/2 connections.
+    public var http2MaxStreams = 100_000
 
     public init() {}
 }
@@ -133,10 +138,21 @@ final class MockServerLoop {
         let listener = try TCPListener(loop: loop, host: configuration.host, port: configuration.port) { [unowned self] c in
             let exchange = MockExchange(server: self, connection: c)
             self.exchanges[ObjectIdentifier(exchange)] = exchange
+            if self.configuration.http2 { c.makeHTTP2 = { [unowned self] c in self.makeHTTP2Session(c) } }
             return exchange
         }
         self.listener = listener
         return listener.port
+    }
+
+    /// Serves an HTTP/2 connection: each stream gets its own `MockExchange`.
+    func makeHTTP2Session(_ connection: ServerConnection) -> HTTP2ServerSession {
+        HTTP2ServerSession(connection: connection, maxConcurrentStreams: UInt32(configuration.http2MaxStreams)) { [unowned self] request, stream in
+            let exchange = MockExchange(server: self, connection: stream)
+            self.exchanges[ObjectIdentifier(exchange)] = exchange
+            stream.onAbandon = { [unowned exchange] in exchange.detach() }
+            exchange.receive(request)
+        }
     }
 
     func shutdown() {
@@ -148,10 +164,26 @@ final class MockServerLoop {
     }
 }
 
-/// Serves the requests of one connection, one at a time, in order.
+/// Where a `MockExchange` writes its HTTP/1.1 response bytes: a TCP connection, or one HTTP/2 stream
+/// (`HTTP2ResponseStream`, which turns them into frames).
+protocol MockWire: AnyObject {
+    var isClosing: Bool { get }
+    /// Queues response bytes; closes afterwards when `closeAfter`.
+    func write(_ bytes: [UInt8], closeAfter: Bool)
+    func close()
+}
+
+extension MockWire {
+    func write(_ bytes: [UInt8]) { write(bytes, closeAfter: false) }
+}
+
+extension ServerConnection: MockWire {}
+
+/// Serves the requests of one connection (or one HTTP/2 stream), one at a time, in order.
 final class MockExchange: ServerConnectionDelegate {
     private unowned let server: MockServerLoop
-    private unowned let connection: ServerConnection
+    /// Strong: an HTTP/2 stream is owned by its exchange; a TCP connection drops its delegate when it closes.
+    private let connection: any MockWire
     private var queue: [HTTP1Request] = []
     private var busy = false
     private var timer: LoopTimer?
@@ -174,12 +206,17 @@ final class MockExchange: ServerConnectionDelegate {
         var incremental = false
     }
 
-    init(server: MockServerLoop, connection: ServerConnection) {
+    init(server: MockServerLoop, connection: any MockWire) {
         self.server = server
         self.connection = connection
     }
 
     func connection(_ connection: ServerConnection, didReceive request: HTTP1Request) {
+        receive(request)
+    }
+
+    /// Queues `request` and serves it when the previous ones are answered.
+    func receive(_ request: HTTP1Request) {
         queue.append(request)
         if !busy { serveNext() }
     }
@@ -190,6 +227,11 @@ final class MockExchange: ServerConnectionDelegate {
     }
 
     func connectionDidClose(_ connection: ServerConnection) {
+        detach()
+    }
+
+    /// The connection or stream is gone: stop the timer and forget this exchange.
+    func detach() {
         timer?.close()
         timer = nil
         server.exchanges[ObjectIdentifier(self)] = nil

@@ -1,32 +1,17 @@
 internal import CUV
 
-/// What a client connection tells the load driver that owns it. All calls happen on the loop thread.
-protocol HTTP1ClientConnectionOwner: AnyObject {
-    /// The connection is open and has no request in flight: give it one with `send`, or `close` it.
-    func connectionIsIdle(_ connection: HTTP1ClientConnection)
-    /// A request ended (successfully or not); exactly one call per request given to `send`.
-    func connection(_ connection: HTTP1ClientConnection, didFinish record: RequestRecord)
-    /// A reused keep-alive connection was closed by the server before any byte of the response to request
-    /// `requestIndex` arrived: the server closed an idle connection as the request went out, so the request
-    /// was never processed. The owner sends it again on a new connection (as browsers and aiohttp do);
-    /// no record is made for the lost attempt.
-    func connection(_ connection: HTTP1ClientConnection, didLoseRequest requestIndex: Int, intendedNanos: UInt64)
-    /// The handle is closed; the connection will make no further calls.
-    func connectionDidClose(_ connection: HTTP1ClientConnection)
-}
-
 /// One HTTP/1.1 keep-alive connection: the libuv TCP handle, the response parser, the SSE parser and the
 /// record of the request in flight. At most one request is in flight (no pipelining).
 ///
 /// Measurement: every read callback takes one `uv_hrtime` timestamp before any parsing, and every SSE event
 /// completed by that read carries it. Ownership: the libuv handle holds a +1 on this object from `init` until
 /// the close callback (STYLE.md §D.2).
-final class HTTP1ClientConnection {
-    enum State { case connecting, idle, awaitingResponse, closing }
+final class HTTP1ClientConnection: ClientConnection {
+    typealias State = ClientConnectionState
 
     /// Unique within the run (`ClientContext.makeConnectionID`).
     let id: Int
-    private unowned let owner: any HTTP1ClientConnectionOwner
+    private unowned let owner: any ClientConnectionOwner
     private let context: ClientContext
     private let handle: UnsafeMutablePointer<uv_tcp_t>
     private let connectRequest: UnsafeMutablePointer<uv_connect_t>
@@ -52,7 +37,7 @@ final class HTTP1ClientConnection {
 
     /// Opens a TCP connection to `context.address`. Throws `UVError` when libuv refuses to start the connect
     /// (no handle is left open then).
-    init(context: ClientContext, owner: any HTTP1ClientConnectionOwner) throws(UVError) {
+    init(context: ClientContext, owner: any ClientConnectionOwner) throws(UVError) {
         self.context = context
         self.owner = owner
         self.id = context.makeConnectionID()
@@ -104,6 +89,11 @@ final class HTTP1ClientConnection {
     }
 
     // MARK: sending
+
+    /// 1 when open or connecting with no request, else 0 (no pipelining).
+    var availableSlots: Int { !hasRecord && state != .closing ? 1 : 0 }
+    /// 1 while a request is in flight.
+    var inFlight: Int { hasRecord ? 1 : 0 }
 
     /// Sends request `index` of the arena, now or as soon as the connection is established.
     /// `intendedNanos`: when the schedule wanted it sent (0 = closed loop: the actual send time).

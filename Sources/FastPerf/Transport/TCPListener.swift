@@ -91,6 +91,13 @@ final class ServerConnection {
     private var retainedDelegate: ServerConnectionDelegate?
     private(set) var isClosing = false
     private var readBuffer: UnsafeMutableRawBufferPointer
+    /// Set when the server accepts h2c: makes the HTTP/2 session for a connection that starts with the
+    /// HTTP/2 connection preface (RFC 9113 §3.4).
+    var makeHTTP2: ((ServerConnection) -> HTTP2ServerSession)?
+    /// The HTTP/2 session once the connection speaks HTTP/2 (h2c preface, or ALPN h2).
+    var http2: HTTP2ServerSession?
+    private var sawBytes = false
+    private static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
     fileprivate var stream: UnsafeMutablePointer<uv_stream_t> { cuv_tcp_as_stream(handle) }
 
@@ -129,6 +136,16 @@ final class ServerConnection {
     }
 
     private func didRead(_ bytes: UnsafeRawBufferPointer) {
+        if !sawBytes {
+            sawBytes = true
+            if let make = makeHTTP2, bytes.starts(with: Self.preface.prefix(min(bytes.count, Self.preface.count))) {
+                http2 = make(self)
+            }
+        }
+        if let http2 {
+            http2.receive(bytes)
+            return
+        }
         let requests: [HTTP1Request]
         do { requests = try parser.parse(bytes) } catch {
             delegate?.connection(self, didFailToParse: error)
@@ -195,6 +212,9 @@ final class ServerConnection {
         uv_close(cuv_tcp_as_handle(handle)) { h in
             let me = Unmanaged<ServerConnection>.fromOpaque(h!.pointee.data).takeRetainedValue()
             h!.pointee.data = nil
+            me.http2?.connectionDidClose()
+            me.http2 = nil
+            me.makeHTTP2 = nil
             me.delegate?.connectionDidClose(me)
             me.retainedDelegate = nil
         }

@@ -1,0 +1,432 @@
+internal import CUV
+
+/// One HTTP/2 connection (h2c with prior knowledge, RFC 9113 §3.3) carrying up to `availableSlots` concurrent
+/// streams, each one request. nghttp2 does no I/O (STYLE.md §D.11): each read goes straight into
+/// `nghttp2_session_mem_recv`, and what `mem_send` produces is written with one `uv_write` at a time (frames
+/// queued while a write is in flight go out together in the next one).
+///
+/// Measurement: every read callback takes one `uv_hrtime` before any parsing; a stream's DATA goes through the
+/// same `SSEParser` and `RequestRecord` event marks as HTTP/1.1, stamped with that read's time. A stream ends
+/// when it closes: NO_ERROR after the server's END_STREAM is a completed response; RST_STREAM, REFUSED_STREAM
+/// or GOAWAY make a `reset` record whose error names the RFC 9113 §7 code. Ownership: the libuv handle holds
+/// a +1 on this object from `init` until the close callback (STYLE.md §D.2).
+final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
+    /// One request on one stream.
+    private final class Stream {
+        var record: RequestRecord
+        var sse = SSEParser(initialCapacity: 512)
+        var remoteEnded = false
+        var lastActivityNanos: UInt64 = 0
+        init(record: RequestRecord) { self.record = record }
+    }
+
+    let id: Int
+    private unowned let owner: any ClientConnectionOwner
+    private let context: ClientContext
+    private let arena: HTTP2RequestArena
+    private let maxStreams: Int
+    private let handle: UnsafeMutablePointer<uv_tcp_t>
+    private let connectRequest: UnsafeMutablePointer<uv_connect_t>
+    private let writeRequest: UnsafeMutablePointer<uv_write_t>
+    private(set) var state: ClientConnectionState = .connecting
+    private var session: NGHTTP2Session!
+    private var streams: [Int32: Stream] = [:]
+    /// Requests given to `send` before the connection was up: (index, intended ns).
+    private var waiting: [(Int, UInt64)] = []
+    private var connectStartNanos: UInt64 = 0
+    /// Time of the read being parsed (stamped on its SSE events).
+    private var readNanos: UInt64 = 0
+    /// The bytes of the `uv_write` in flight (not touched until its callback) and the next write's bytes.
+    private var writing: [UInt8] = []
+    private var outgoing: [UInt8] = []
+    private var writeInFlight = false
+    /// GOAWAY received: no new streams; the connection closes when its streams are done.
+    private var goingAway = false
+    /// Records finished inside nghttp2 callbacks, delivered after `mem_recv` returns (no re-entrancy).
+    private var finished: [RequestRecord] = []
+    private var dispatching = false
+    /// The server's SETTINGS arrived: its stream limit is known and requests may be submitted.
+    private var settingsReceived = false
+    /// Requests that did not fit under the server's stream limit, handed back to the owner after `mem_recv`.
+    private var handedBack: [(Int, UInt64)] = []
+
+    /// Opens a TCP connection to `context.address` for h2c. Throws `UVError` when libuv refuses to start the
+    /// connect. `maxStreams`: `--max-streams`, further capped by the server's SETTINGS_MAX_CONCURRENT_STREAMS.
+    init(context: ClientContext, owner: any ClientConnectionOwner, arena: HTTP2RequestArena, maxStreams: Int) throws(UVError) {
+        self.context = context
+        self.owner = owner
+        self.arena = arena
+        self.maxStreams = max(1, maxStreams)
+        self.id = context.makeConnectionID()
+        handle = .allocate(capacity: 1)
+        connectRequest = .allocate(capacity: 1)
+        writeRequest = .allocate(capacity: 1)
+        let rc = uv_tcp_init(context.loop.raw, handle)
+        if rc != 0 {
+            handle.deallocate(); connectRequest.deallocate(); writeRequest.deallocate()
+            throw UVError(code: rc)
+        }
+        session = NGHTTP2Session(role: .client, delegate: self, maxConcurrentStreams: UInt32(self.maxStreams))
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        context.liveConnections += 1
+        uv_tcp_nodelay(handle, 1)
+        connectRequest.pointee.data = handle.pointee.data
+        writeRequest.pointee.data = handle.pointee.data
+        connectStartNanos = uv_hrtime()
+        let crc = context.address.withSockAddr { addr in
+            uv_tcp_connect(connectRequest, handle, addr) { req, status in
+                HTTP2ClientConnection.from(req!.pointee.data).didConnect(status: status)
+            }
+        }
+        if crc != 0 {
+            connectError = "connect to \(context.address) failed: \(UVError(code: crc))"
+            state = .closing
+            uv_close(cuv_tcp_as_handle(handle), HTTP2ClientConnection.closeCallback)
+        }
+    }
+
+    private var connectError: String?
+
+    deinit {
+        handle.deallocate()
+        connectRequest.deallocate()
+        writeRequest.deallocate()
+    }
+
+    @inline(__always) private static func from(_ p: UnsafeMutableRawPointer?) -> HTTP2ClientConnection {
+        Unmanaged<HTTP2ClientConnection>.fromOpaque(p!).takeUnretainedValue()
+    }
+
+    private static let closeCallback: uv_close_cb = { h in
+        let me = Unmanaged<HTTP2ClientConnection>.fromOpaque(h!.pointee.data).takeRetainedValue()
+        h!.pointee.data = nil
+        me.didClose()
+    }
+
+    // MARK: ClientConnection
+
+    var inFlight: Int { streams.count + waiting.count }
+
+    var availableSlots: Int {
+        guard state != .closing, !goingAway else { return 0 }
+        return max(0, min(maxStreams, session.remoteMaxConcurrentStreams) - inFlight)
+    }
+
+    func send(requestIndex: Int, intendedNanos: UInt64) {
+        if let error = connectError {
+            var record = RequestRecord(requestIndex: requestIndex, loopID: context.loopID, connectionID: id)
+            record.protocolName = "h2"
+            let now = uv_hrtime()
+            record.startNanos = now
+            record.intendedStartNanos = intendedNanos == 0 ? now : intendedNanos
+            record.endNanos = now
+            record.transport = .connectFailed
+            record.error = error
+            owner.connection(self, didFinish: record)
+            return
+        }
+        if state == .connecting || !settingsReceived {
+            waiting.append((requestIndex, intendedNanos))
+            return
+        }
+        submit(requestIndex, intendedNanos: intendedNanos)
+        if !dispatching { flush() }
+    }
+
+    private func submit(_ index: Int, intendedNanos: UInt64) {
+        var record = RequestRecord(requestIndex: index, loopID: context.loopID, connectionID: id)
+        record.protocolName = "h2"
+        let now = uv_hrtime()
+        record.startNanos = now
+        record.intendedStartNanos = intendedNanos == 0 ? now : intendedNanos
+        let streamID = session.submitRequest(headers: arena.headers(index), body: arena.body(index))
+        if streamID <= 0 {
+            record.endNanos = now
+            record.transport = .protocolError
+            record.error = "cannot open an HTTP/2 stream (nghttp2 error \(streamID))"
+            finished.append(record)
+            if !dispatching { deliverFinished() }
+            return
+        }
+        let stream = Stream(record: record)
+        stream.lastActivityNanos = now
+        streams[streamID] = stream
+        if state == .idle { state = .awaitingResponse }
+    }
+
+    // MARK: libuv events
+
+    private func didConnect(status: Int32) {
+        guard state == .connecting else { return }
+        if status < 0 {
+            failAll(.connectFailed, "connect to \(context.address) failed: \(UVError(code: status))")
+            close(reason: "connect failed")
+            return
+        }
+        let rc = uv_read_start(cuv_tcp_as_stream(handle), { h, _, buf in
+            let me = HTTP2ClientConnection.from(h!.pointee.data)
+            buf!.pointee = uv_buf_init(me.context.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                       UInt32(me.context.readBuffer.count))
+        }, { s, nread, buf in
+            let now = uv_hrtime()  // once per read, before any parsing
+            let me = HTTP2ClientConnection.from(s!.pointee.data)
+            if nread > 0 {
+                me.didRead(UnsafeRawBufferPointer(start: buf!.pointee.base, count: nread), at: now)
+            } else if nread < 0 {
+                me.didReadError(Int32(nread), at: now)
+            }
+        })
+        if rc != 0 {
+            failAll(.connectFailed, "cannot read from \(context.address): \(UVError(code: rc))")
+            close(reason: "read failed")
+            return
+        }
+        // Requests wait for the server's SETTINGS (its stream limit); the preface goes out now.
+        state = .idle
+        flush()
+    }
+
+    func http2SettingsReceived() {
+        guard !settingsReceived else { return }
+        settingsReceived = true
+        let pending = waiting
+        waiting = []
+        let room = min(maxStreams, session.remoteMaxConcurrentStreams) - streams.count
+        for (k, (index, intended)) in pending.enumerated() {
+            if k < room { submit(index, intendedNanos: intended) } else { handedBack.append((index, intended)) }
+        }
+    }
+
+    private func didRead(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
+        guard state != .closing else { return }
+        readNanos = now
+        dispatching = true
+        let error = session.receive(bytes)
+        dispatching = false
+        if let error {
+            failAll(.protocolError, error)
+            close(reason: error)
+            return
+        }
+        flush()
+        if !session.isAlive {
+            failAll(.protocolError, "HTTP/2 session ended: the server broke the protocol or is not an HTTP/2 server")
+            close(reason: "HTTP/2 session ended")
+            return
+        }
+        deliverFinished()
+    }
+
+    private func didReadError(_ code: Int32, at now: UInt64) {
+        let text = code == UVError.eof ? "connection closed by the server" : "read failed: \(UVError(code: code))"
+        failAll(.reset, text, at: now)
+        close(reason: text)
+    }
+
+    // MARK: writing
+
+    /// Writes what nghttp2 has queued: one `uv_write` at a time; frames queued meanwhile go in the next one.
+    private func flush() {
+        guard state != .closing, state != .connecting else { return }
+        if let error = session.drainOutput(into: &outgoing) {
+            failAll(.protocolError, error)
+            close(reason: error)
+            return
+        }
+        guard !writeInFlight, !outgoing.isEmpty else { return }
+        swap(&writing, &outgoing)
+        outgoing.removeAll(keepingCapacity: true)
+        writeInFlight = true
+        let rc = writing.withUnsafeBytes { raw -> Int32 in
+            var buf = uv_buf_t(base: UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
+                               len: raw.count)
+            return uv_write(writeRequest, cuv_tcp_as_stream(handle), &buf, 1) { req, status in
+                HTTP2ClientConnection.from(req!.pointee.data).didWrite(status: status)
+            }
+        }
+        if rc != 0 {
+            writeInFlight = false
+            failAll(.reset, "write failed: \(UVError(code: rc))")
+            close(reason: "write failed")
+        }
+    }
+
+    private func didWrite(status: Int32) {
+        writeInFlight = false
+        guard state != .closing else { return }
+        if status < 0 {
+            failAll(.reset, "write failed: \(UVError(code: status))")
+            close(reason: "write failed")
+            return
+        }
+        flush()
+    }
+
+    // MARK: NGHTTP2SessionDelegate (inside mem_recv)
+
+    func http2(stream streamID: Int32, header name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        guard let s = streams[streamID] else { return }
+        if name.elementsEqual(":status".utf8) {
+            s.record.httpStatus = Int(String(decoding: value, as: UTF8.self)) ?? 0
+        } else if name.elementsEqual("content-type".utf8) {
+            let v = String(decoding: value, as: UTF8.self).lowercased()
+            s.record.isEventStream = v.hasPrefix("text/event-stream")
+        }
+    }
+
+    func http2(streamHeadersComplete streamID: Int32, endStream: Bool) {
+        guard let s = streams[streamID] else { return }
+        if s.record.headNanos == 0 && s.record.httpStatus >= 200 { s.record.headNanos = readNanos }
+        if endStream { s.remoteEnded = true }
+        s.lastActivityNanos = readNanos
+    }
+
+    func http2(stream streamID: Int32, data: UnsafeRawBufferPointer) {
+        guard let s = streams[streamID] else { return }
+        s.lastActivityNanos = readNanos
+        s.record.bodyBytes += data.count
+        if s.record.isEventStream {
+            let now = readNanos
+            s.sse.feed(data) { event in Self.appendEvent(event, to: &s.record, at: now) }
+        } else if s.record.payload.count < context.maxBodyBytes {
+            s.record.payload.append(contentsOf: data.prefix(context.maxBodyBytes - s.record.payload.count))
+        }
+    }
+
+    @inline(__always) private static func appendEvent(_ event: SSEEvent, to record: inout RequestRecord, at now: UInt64) {
+        let dataOffset = record.payload.count
+        record.payload.append(contentsOf: event.data)
+        var nameOffset = 0
+        if event.type.count > 0 {
+            nameOffset = record.payload.count
+            record.payload.append(contentsOf: event.type)
+        }
+        record.events.append(SSEEventMark(dataOffset: UInt32(truncatingIfNeeded: dataOffset),
+                                          dataLength: UInt32(truncatingIfNeeded: event.data.count),
+                                          nameOffset: UInt32(truncatingIfNeeded: nameOffset),
+                                          nameLength: UInt32(truncatingIfNeeded: event.type.count),
+                                          timestampNanos: now))
+    }
+
+    func http2(streamDataEnded streamID: Int32) {
+        streams[streamID]?.remoteEnded = true
+    }
+
+    func http2(streamClosed streamID: Int32, errorCode: UInt32) {
+        guard let s = streams.removeValue(forKey: streamID) else { return }
+        let now = readNanos == 0 ? uv_hrtime() : readNanos
+        s.record.endNanos = now
+        if errorCode == 0 && s.remoteEnded {
+            s.record.transport = .completed
+            if s.record.isEventStream && s.sse.hasPendingData && s.record.error == nil {
+                s.record.error = "stream ended inside an SSE event"
+            }
+        } else {
+            s.record.transport = .reset
+            s.record.error = errorCode == 0
+                ? "HTTP/2 stream closed before its END_STREAM"
+                : "HTTP/2 stream reset: \(NGHTTP2Session.errorName(errorCode)) (error code \(errorCode))"
+        }
+        finished.append(s.record)
+        if streams.isEmpty && state == .awaitingResponse { state = .idle }
+    }
+
+    func http2(goAwayLastStream lastStreamID: Int32, errorCode: UInt32) {
+        goingAway = true
+        // Streams above lastStreamID were never processed: nghttp2 closes them with REFUSED_STREAM.
+        for (sid, s) in streams where sid > lastStreamID || errorCode != 0 {
+            s.record.error = "HTTP/2 GOAWAY \(NGHTTP2Session.errorName(errorCode)) (error code \(errorCode)), last stream \(lastStreamID)"
+        }
+    }
+
+    // MARK: endings
+
+    /// Hands finished records to the owner, then offers the free slots (or closes after GOAWAY).
+    private func deliverFinished() {
+        let back = handedBack
+        handedBack = []
+        for (index, intended) in back { owner.connection(self, didLoseRequest: index, intendedNanos: intended) }
+        guard !finished.isEmpty || goingAway else { return }
+        let done = finished
+        finished = []
+        for r in done { owner.connection(self, didFinish: r) }
+        if state == .closing { return }
+        if goingAway {
+            if streams.isEmpty { close(reason: "GOAWAY") }
+        } else if !done.isEmpty && availableSlots > 0 {
+            owner.connectionIsIdle(self)
+        }
+    }
+
+    /// Ends every request in flight or waiting with `outcome` (records are delivered at once).
+    private func failAll(_ outcome: TransportOutcome, _ error: String, at now: UInt64 = uv_hrtime()) {
+        var records = finished
+        finished = []
+        for s in streams.values {
+            s.record.endNanos = now
+            s.record.transport = outcome
+            if s.record.error == nil || outcome != .reset { s.record.error = error }
+            records.append(s.record)
+        }
+        streams.removeAll()
+        for (index, intended) in waiting {
+            var record = RequestRecord(requestIndex: index, loopID: context.loopID, connectionID: id)
+            record.protocolName = "h2"
+            record.startNanos = now
+            record.intendedStartNanos = intended == 0 ? now : intended
+            record.endNanos = now
+            record.transport = outcome
+            record.error = error
+            records.append(record)
+        }
+        waiting.removeAll()
+        for r in records { owner.connection(self, didFinish: r) }
+    }
+
+    func checkTimeouts(now: UInt64) {
+        switch state {
+        case .connecting:
+            if context.connectTimeoutNanos > 0 && now &- connectStartNanos > context.connectTimeoutNanos {
+                failAll(.timeoutConnect, "connect to \(context.address) timed out", at: now)
+                close(reason: "connect timeout")
+            }
+        case .awaitingResponse:
+            var expired: [Int32] = []
+            for (sid, s) in streams {
+                if context.totalTimeoutNanos > 0 && now &- s.record.startNanos > context.totalTimeoutNanos {
+                    s.record.transport = .timeoutTotal
+                    s.record.error = "total timeout: no complete response after \(Double(context.totalTimeoutNanos) / 1e9) s"
+                    expired.append(sid)
+                } else if context.readTimeoutNanos > 0 && now &- s.lastActivityNanos > context.readTimeoutNanos {
+                    s.record.transport = .timeoutIdle
+                    s.record.error = "read timeout: no data for \(Double(context.readTimeoutNanos) / 1e9) s"
+                    expired.append(sid)
+                }
+            }
+            guard !expired.isEmpty else { return }
+            for sid in expired {
+                guard let s = streams.removeValue(forKey: sid) else { continue }
+                s.record.endNanos = now
+                finished.append(s.record)
+                session.resetStream(sid, errorCode: 8)  // CANCEL
+            }
+            if streams.isEmpty { state = .idle }
+            flush()
+            deliverFinished()
+        case .idle, .closing:
+            break
+        }
+    }
+
+    func close(reason: String) {
+        guard state != .closing else { return }
+        failAll(.reset, reason)
+        state = .closing
+        uv_close(cuv_tcp_as_handle(handle), HTTP2ClientConnection.closeCallback)
+    }
+
+    private func didClose() {
+        context.liveConnections -= 1
+        owner.connectionDidClose(self)
+    }
+}
