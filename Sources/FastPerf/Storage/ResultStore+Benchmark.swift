@@ -49,10 +49,7 @@ public func makeStreamRecord(sseBody body: [UInt8]) -> RequestRecord {
     body.withUnsafeBytes { raw in
         parser.feed(raw) { event in
             t += 1_000_000
-            let offset = record.payload.count
-            record.payload.append(contentsOf: event.data)
-            record.events.append(SSEEventMark(dataOffset: UInt32(offset), dataLength: UInt32(event.data.count),
-                                              timestampNanos: t))
+            record.append(event, at: t)
         }
     }
     record.endNanos = t

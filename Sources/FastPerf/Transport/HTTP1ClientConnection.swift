@@ -200,7 +200,7 @@ final class HTTP1ClientConnection: ClientConnection {
                 case .body(let chunk):
                     record.bodyBytes += chunk.count
                     if record.isEventStream {
-                        sse.feed(chunk) { event in appendEvent(event, at: now) }
+                        sse.feed(chunk) { event in record.append(event, at: now) }
                     } else if record.payload.count < context.maxBodyBytes {
                         record.payload.append(contentsOf: chunk.prefix(context.maxBodyBytes - record.payload.count))
                     }
@@ -213,21 +213,6 @@ final class HTTP1ClientConnection: ClientConnection {
             return
         }
         if ended { responseDidEnd(at: now) }
-    }
-
-    @inline(__always) private func appendEvent(_ event: SSEEvent, at now: UInt64) {
-        let dataOffset = record.payload.count
-        record.payload.append(contentsOf: event.data)
-        var nameOffset = 0
-        if event.type.count > 0 {
-            nameOffset = record.payload.count
-            record.payload.append(contentsOf: event.type)
-        }
-        record.events.append(SSEEventMark(dataOffset: UInt32(truncatingIfNeeded: dataOffset),
-                                          dataLength: UInt32(truncatingIfNeeded: event.data.count),
-                                          nameOffset: UInt32(truncatingIfNeeded: nameOffset),
-                                          nameLength: UInt32(truncatingIfNeeded: event.type.count),
-                                          timestampNanos: now))
     }
 
     private func didReadError(_ code: Int32, at now: UInt64) {

@@ -287,25 +287,10 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
         s.record.bodyBytes += data.count
         if s.record.isEventStream {
             let now = readNanos
-            s.sse.feed(data) { event in Self.appendEvent(event, to: &s.record, at: now) }
+            s.sse.feed(data) { event in s.record.append(event, at: now) }
         } else if s.record.payload.count < context.maxBodyBytes {
             s.record.payload.append(contentsOf: data.prefix(context.maxBodyBytes - s.record.payload.count))
         }
-    }
-
-    @inline(__always) private static func appendEvent(_ event: SSEEvent, to record: inout RequestRecord, at now: UInt64) {
-        let dataOffset = record.payload.count
-        record.payload.append(contentsOf: event.data)
-        var nameOffset = 0
-        if event.type.count > 0 {
-            nameOffset = record.payload.count
-            record.payload.append(contentsOf: event.type)
-        }
-        record.events.append(SSEEventMark(dataOffset: UInt32(truncatingIfNeeded: dataOffset),
-                                          dataLength: UInt32(truncatingIfNeeded: event.data.count),
-                                          nameOffset: UInt32(truncatingIfNeeded: nameOffset),
-                                          nameLength: UInt32(truncatingIfNeeded: event.type.count),
-                                          timestampNanos: now))
     }
 
     func http2(streamDataEnded streamID: Int32) {
