@@ -235,6 +235,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("stall-at-ms"), help: "Pause every response this long after start, ms (with --stall-ms).")
     var stallAtMs: Double = 0
     @Option(name: .customLong("stall-ms"), help: "Length of the pause, ms.") var stallMs: Double = 0
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS (HTTP/1.1 over TLS) with --tls-key.")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.") var tlsKey: String?
     @Option(name: .customLong("tokenizer-path"), help: "Count prompt tokens with this tokenizer (default: characters / 4).")
     var tokenizerPath: String?
     @Option(name: .customLong("tokenizer-kind"), help: "huggingface (default), tiktoken:cl100k_base or tiktoken:o200k_base.")
@@ -261,13 +264,16 @@ struct ServeCommand: ParsableCommand {
         config.noUsage = noUsage
         config.stallAtMillis = stallAtMs
         config.stallMillis = stallMs
+        if (tlsCert == nil) != (tlsKey == nil) { throw FastPerfError("--tls-cert and --tls-key go together") }
+        config.tlsCertificate = tlsCert
+        config.tlsKey = tlsKey
         config.http2 = http2
         config.http2MaxStreams = maxStreams
         if let tokenizerPath { config.tokenizer = try Tokenizer.load(path: tokenizerPath, kind: tokenizerKind) }
         _ = raiseOpenFilesLimit()
         let server = MockServer(configuration: config)
         let bound = try server.start()
-        FileHandle.standardOutput.write(Data("fastperf serve: listening on http://\(host):\(bound)\(http2 ? " (HTTP/1.1 and h2c)" : "") (TTFT \(ttftMs) ms, ITL \(itlMs) ms)\n".utf8))
+        FileHandle.standardOutput.write(Data("fastperf serve: listening on \(tlsCert == nil ? "http" : "https")://\(host):\(bound)\(http2 ? " (HTTP/1.1 and h2c)" : "") (TTFT \(ttftMs) ms, ITL \(itlMs) ms)\n".utf8))
         server.wait()
     }
 }

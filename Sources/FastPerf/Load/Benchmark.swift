@@ -45,6 +45,12 @@ public enum Benchmark {
         var scheme: String = "http"
     }
 
+    /// HTTPS settings shared by every loop: the client TLS context and the server name (SNI, certificate).
+    struct ClientTLS: Sendable {
+        let context: TLSContext
+        let serverName: String
+    }
+
     /// One sweep point: its load shape and folder name.
     struct PointSpec {
         /// Closed loop: connections; rate-paced: the connection cap; open loop: 0 (no cap).
@@ -139,9 +145,8 @@ public enum Benchmark {
         if a.http2 && a.http1 { throw FastPerfError("--http2 and --http1 exclude each other") }
         if a.maxStreams < 1 || a.maxStreams > 1 << 20 { throw FastPerfError("--max-streams must be 1…1048576 (got \(a.maxStreams))") }
         if let f = a.cacert, !FileManager.default.isReadableFile(atPath: f) { throw FastPerfError("--cacert \(f): cannot read the file") }
-        // TLS is built (TLS/TLSSession.swift) but not wired to the connections yet: say so instead of ignoring.
-        if a.insecure || a.cacert != nil {
-            throw FastPerfError("--insecure and --cacert apply to https://, which this build does not support yet")
+        if a.http2, let url = a.url, url.lowercased().hasPrefix("https:") {
+            throw FastPerfError("--url \(url): HTTP/2 over TLS (h2 by ALPN) is not supported yet; use --http2 with http:// (h2c) or drop --http2")
         }
     }
 
@@ -236,7 +241,13 @@ public enum Benchmark {
         var rendered = (0..<maxNumber).map { distinctRendered[$0 % distinctRendered.count] }
         let arena = RequestArena(rendered)
         rendered = []
-        if target.scheme == "https" { throw FastPerfError("--url \(target.url): HTTPS is not supported by this build yet; use an http:// URL") }
+        // HTTPS: HTTP/1.1 over TLS (certificate and host name verified unless --insecure; SNI; ALPN http/1.1).
+        var tls: ClientTLS?
+        if target.scheme == "https" {
+            tls = ClientTLS(context: try TLSContext(clientALPN: ["http/1.1"], verify: !args.insecure, caFile: args.cacert),
+                            serverName: target.host)
+            if args.insecure { log("Warning: --insecure: TLS certificates and host names are not verified") }
+        }
         let http2Arena = args.http2 ? HTTP2RequestArena(http1: arena, scheme: target.scheme) : nil
 
         // Output tree. Everything that can refuse the run is checked before the first file is written.
@@ -289,11 +300,11 @@ public enum Benchmark {
                 w.number = min(warmup, maxNumber)
                 tee("Warm-up: \(w.number) requests (not measured, not stored)")
                 _ = try runPoint(spec: w, directory: nil, arguments: args, argsJSON: argsJSON, address: address,
-                                 arena: arena, http2: http2Arena, requests: requests, plugin: plugin, tokenCounter: nil, log: tee)
+                                 arena: arena, http2: http2Arena, tls: tls, requests: requests, plugin: plugin, tokenCounter: nil, log: tee)
                 if StopSignal.received > 0 { break }
             }
             let point = try runPoint(spec: spec, directory: dir.path, arguments: args,
-                                     argsJSON: argsJSON, address: address, arena: arena, http2: http2Arena, requests: requests,
+                                     argsJSON: argsJSON, address: address, arena: arena, http2: http2Arena, tls: tls, requests: requests,
                                      plugin: plugin, tokenCounter: tokenCounter,
                                      log: tee)
             points.append(point)
@@ -359,7 +370,7 @@ public enum Benchmark {
     /// Runs one point. With `directory` nil it is a warm-up: records are judged by nobody and stored nowhere.
     private static func runPoint(spec: PointSpec, directory: String?, arguments args: RunArguments,
                                  argsJSON: String, address: SocketAddress, arena: RequestArena, http2: HTTP2RequestArena?,
-                                 requests: [APIRequest], plugin: any APIPlugin, tokenCounter: TokenCounter?,
+                                 tls: ClientTLS?, requests: [APIRequest], plugin: any APIPlugin, tokenCounter: TokenCounter?,
                                  log: @escaping @Sendable (String) -> Void) throws -> BenchmarkPoint {
         let number = spec.number
         let parallel = spec.parallel
@@ -404,6 +415,8 @@ public enum Benchmark {
             plan.arrivals = schedule?.share(loop: id, of: loops)
             plan.http2 = http2
             plan.maxStreams = args.maxStreams
+            plan.tls = tls?.context
+            plan.serverName = tls?.serverName
             plan.originNanos = origin
             if let d = args.duration { plan.deadlineNanos = (schedule == nil ? MonotonicClock.nowNanos() : origin) + nanos(d) }
             let loopPlan = plan

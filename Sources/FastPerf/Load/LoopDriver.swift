@@ -34,6 +34,8 @@ class LoopDriver: ClientConnectionOwner {
                                      connectTimeoutNanos: plan.connectTimeoutNanos,
                                      readTimeoutNanos: plan.readTimeoutNanos,
                                      totalTimeoutNanos: plan.totalTimeoutNanos)
+        context.tls = plan.tls
+        context.serverName = plan.serverName
     }
 
     /// Live libuv TCP handles; 0 once the driver has finished.

@@ -78,6 +78,9 @@ struct LoopPlan: Sendable {
     var http2: HTTP2RequestArena? = nil
     /// `--max-streams`: concurrent streams per HTTP/2 connection (capped by the server's SETTINGS).
     var maxStreams: Int = 100
+    /// HTTPS (HTTP/1.1 over TLS): the client context and the server name (SNI, certificate check).
+    var tls: TLSContext? = nil
+    var serverName: String? = nil
 }
 
 #if canImport(Glibc)

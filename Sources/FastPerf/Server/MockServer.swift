@@ -17,6 +17,10 @@ public struct MockServerConfiguration: Sendable {
     /// Pause every response from `stallAtMillis` after the server started for `stallMillis` (`--stall-at-ms`,
     /// `--stall-ms`): anything due inside the pause is sent when it ends (a GC pause or a stuck scheduler).
     public var stallAtMillis: Double = 0
+    /// HTTPS (`--tls-cert`, `--tls-key`): PEM certificate chain and private key; the server then speaks
+    /// HTTP/1.1 over TLS only (ALPN `http/1.1`).
+    public var tlsCertificate: String?
+    public var tlsKey: String?
     public var stallMillis: Double = 0
     /// Count `usage.prompt_tokens` with this tokenizer (`--tokenizer-path`): the prompt, or the sum over
     /// the messages' contents, no chat template. Without one, prompt tokens are characters / 4. (This is
@@ -135,7 +139,11 @@ final class MockServerLoop {
     }
 
     func listen() throws -> Int {
-        let listener = try TCPListener(loop: loop, host: configuration.host, port: configuration.port) { [unowned self] c in
+        var tls: TLSContext?
+        if let cert = configuration.tlsCertificate, let key = configuration.tlsKey {
+            tls = try TLSContext(serverCertificate: cert, key: key, alpn: ["http/1.1"])
+        }
+        let listener = try TCPListener(loop: loop, host: configuration.host, port: configuration.port, tls: tls) { [unowned self] c in
             let exchange = MockExchange(server: self, connection: c)
             self.exchanges[ObjectIdentifier(exchange)] = exchange
             if self.configuration.http2 { c.makeHTTP2 = { [unowned self] c in self.makeHTTP2Session(c) } }

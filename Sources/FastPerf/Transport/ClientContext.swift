@@ -23,6 +23,10 @@ final class ClientContext {
     /// Connections currently open (live handles), for leak checks in tests.
     var liveConnections = 0
 
+    /// HTTPS: the client TLS context and the name sent as SNI and checked against the certificate.
+    var tls: TLSContext?
+    var serverName: String?
+
     init(loop: EventLoop, loopID: Int, address: SocketAddress, arena: RequestArena,
          connectTimeoutNanos: UInt64, readTimeoutNanos: UInt64, totalTimeoutNanos: UInt64,
          maxBodyBytes: Int = 16 << 20, readBufferBytes: Int = 256 << 10) {

@@ -29,6 +29,12 @@ final class HTTP1ClientConnection: ClientConnection {
     private var connectStartNanos: UInt64 = 0
     private var lastActivityNanos: UInt64 = 0
     private var responseKeepAlive = true
+    /// HTTPS: the TLS session (nil for plain TCP), whether its handshake is still running, and ciphertext
+    /// waiting to be written / handed to libuv (kept alive until the write callback).
+    private var tls: TLSSession?
+    private var tlsOut: [UInt8] = []
+    private var tlsWriting: [UInt8] = []
+    private var tlsWriteInFlight = false
     /// Responses completed on this connection (a reused connection may be closed by the server when idle).
     private var completedResponses = 0
     /// Capacity hints so a request's arrays are sized like the previous one's (one allocation each).
@@ -124,6 +130,14 @@ final class HTTP1ClientConnection: ClientConnection {
         record.startNanos = now
         if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
         lastActivityNanos = now
+        if let tls {
+            if case .failed(let why) = tls.send(bytes) {
+                fail(.protocolError, error: why, at: now)
+                return
+            }
+            flushTLS()
+            return
+        }
         var buf = uv_buf_t(base: UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: CChar.self)),
                            len: bytes.count)
         let stream = cuv_tcp_as_stream(handle)
@@ -174,11 +188,112 @@ final class HTTP1ClientConnection: ClientConnection {
             fail(.connectFailed, error: "cannot read from \(context.address): \(UVError(code: rc))")
             return
         }
+        if let tlsContext = context.tls {
+            // Stay `.connecting` (the connect timeout covers the handshake) until the server's Finished.
+            do {
+                let session = try TLSSession(context: tlsContext, host: context.serverName)
+                session.handshakeStartNanos = uv_hrtime()
+                tls = session
+                if case .failed(let why) = session.handshake() {
+                    failConnect(why)
+                    return
+                }
+                flushTLS()
+            } catch {
+                failConnect("\(error)")
+            }
+            return
+        }
+        connectionReady()
+    }
+
+    /// The connection (and its TLS handshake) is up: send the waiting request, or report idle.
+    private func connectionReady() {
         state = .idle
         if hasRecord { writeRequest(index: record.requestIndex) } else { owner.connectionIsIdle(self) }
     }
 
+    private func failConnect(_ why: String) {
+        let now = uv_hrtime()
+        if hasRecord {
+            record.startNanos = now
+            if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
+        }
+        fail(.connectFailed, error: "\(context.address): \(why)", at: now)
+    }
+
+    /// Ciphertext in from the socket: handshake progress, or decrypted response bytes to `didReadPlain`.
+    private func didReadTLS(_ bytes: UnsafeRawBufferPointer, session: TLSSession, at now: UInt64) {
+        let status = session.receive(bytes) { plain in
+            didReadPlain(plain, at: now)
+        }
+        flushTLS()
+        switch status {
+        case .failed(let why):
+            if state == .connecting { failConnect(why) } else { fail(.protocolError, error: why, at: now) }
+        case .handshakeDone:
+            session.handshakeEndNanos = now
+            if state == .connecting { connectionReady() }
+        case .closed:
+            didReadError(UVError.eof, at: now)
+        case .handshaking, .open:
+            break
+        }
+    }
+
+    /// Writes whatever ciphertext the TLS session produced: a direct write first, the rest through the
+    /// connection's one write request (one in flight; more output waits for its callback).
+    private func flushTLS() {
+        guard let tls, state != .closing else { return }
+        tls.takeOutput(into: &tlsOut)
+        guard !tlsWriteInFlight, !tlsOut.isEmpty else { return }
+        let stream = cuv_tcp_as_stream(handle)
+        let written = tlsOut.withUnsafeBytes { raw -> Int32 in
+            var buf = uv_buf_t(base: UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
+                               len: raw.count)
+            return uv_try_write(stream, &buf, 1)
+        }
+        if written == Int32(tlsOut.count) {
+            tlsOut.removeAll(keepingCapacity: true)
+            return
+        }
+        if written < 0 && written != Int32(UV_EAGAIN.rawValue) {
+            writeFailed(written)
+            return
+        }
+        tlsWriting = Array(tlsOut[Int(max(written, 0))...])
+        tlsOut.removeAll(keepingCapacity: true)
+        tlsWriteInFlight = true
+        // `tlsWriting` is not touched again until the callback, so its storage stays where libuv points.
+        let rc = tlsWriting.withUnsafeBytes { raw -> Int32 in
+            var buf = uv_buf_t(base: UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
+                               len: raw.count)
+            return uv_write(writeRequest, stream, &buf, 1) { req, status in
+                let me = HTTP1ClientConnection.from(req!.pointee.data)
+                me.tlsWriteInFlight = false
+                if status < 0 {
+                    if status != Int32(UV_ECANCELED.rawValue) && me.hasRecord { me.writeFailed(status) }
+                } else {
+                    me.flushTLS()
+                }
+            }
+        }
+        if rc != 0 {
+            tlsWriteInFlight = false
+            writeFailed(rc)
+        }
+    }
+
     private func didRead(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
+        if let tls {
+            didReadTLS(bytes, session: tls, at: now)
+        } else {
+            didReadPlain(bytes, at: now)
+        }
+    }
+
+    /// Response bytes (plain TCP, or decrypted): the HTTP/1.1 parser, then the SSE parser.
+    private func didReadPlain(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
         guard state == .awaitingResponse else {
             if state == .idle {
                 // A server must not send on an idle HTTP/1.1 connection; drop the connection.

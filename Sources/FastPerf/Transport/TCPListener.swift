@@ -22,9 +22,13 @@ final class TCPListener {
     private var boundPort = 0
 
     /// Binds `host:port` (port 0 = any free port) and listens. Throws `FastPerfError` with the reason.
-    init(loop: EventLoop, host: String, port: Int, backlog: Int32 = 4096,
+    /// HTTPS: accepted connections speak TLS with this server context (nil: plain TCP).
+    private let tls: TLSContext?
+
+    init(loop: EventLoop, host: String, port: Int, backlog: Int32 = 4096, tls: TLSContext? = nil,
          makeDelegate: @escaping (ServerConnection) -> ServerConnectionDelegate) throws {
         self.loop = loop
+        self.tls = tls
         self.makeDelegate = makeDelegate
         handle = .allocate(capacity: 1)
         uv_tcp_init(loop.raw, handle)
@@ -60,6 +64,7 @@ final class TCPListener {
     private func accept() {
         do {
             let connection = try ServerConnection(loop: loop)
+            if let tls { connection.tls = try TLSSession(context: tls, host: nil) }
             if uv_accept(cuv_tcp_as_stream(handle), connection.stream) != 0 {
                 connection.close()
                 return
@@ -135,7 +140,27 @@ final class ServerConnection {
         })
     }
 
+    /// HTTPS: the connection's TLS session; reads are decrypted before parsing, writes encrypted.
+    fileprivate var tls: TLSSession?
+
     private func didRead(_ bytes: UnsafeRawBufferPointer) {
+        guard let tls else { return didReadPlain(bytes) }
+        let status = tls.receive(bytes) { plain in didReadPlain(plain) }
+        flushTLS(closeAfter: false)
+        switch status {
+        case .failed, .closed: close()
+        case .handshaking, .handshakeDone, .open: break
+        }
+    }
+
+    /// Writes the ciphertext the TLS session has produced (handshake records, encrypted responses).
+    private func flushTLS(closeAfter: Bool) {
+        var out: [UInt8] = []
+        tls?.takeOutput(into: &out)
+        if !out.isEmpty || closeAfter { writeRaw(out, closeAfter: closeAfter) }
+    }
+
+    private func didReadPlain(_ bytes: UnsafeRawBufferPointer) {
         if !sawBytes {
             sawBytes = true
             if let make = makeHTTP2, bytes.starts(with: Self.preface.prefix(min(bytes.count, Self.preface.count))) {
@@ -166,8 +191,17 @@ final class ServerConnection {
         deinit { request.deallocate() }
     }
 
-    /// Queues `bytes` for sending (tries a direct write first); closes afterwards when `closeAfter`.
+    /// Queues `bytes` for sending (encrypted first on a TLS connection); closes afterwards when `closeAfter`.
     func write(_ bytes: [UInt8], closeAfter: Bool = false) {
+        guard !isClosing else { return }
+        guard let tls else { return writeRaw(bytes, closeAfter: closeAfter) }
+        let status = bytes.withUnsafeBytes { tls.send($0) }
+        if case .failed = status { return close() }
+        flushTLS(closeAfter: closeAfter)
+    }
+
+    /// Queues bytes as they are (tries a direct write first); closes afterwards when `closeAfter`.
+    private func writeRaw(_ bytes: [UInt8], closeAfter: Bool) {
         guard !isClosing else { return }
         var sent = 0
         if !hasPendingWrites {

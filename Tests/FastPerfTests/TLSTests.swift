@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import FastPerf
+
+/// HTTPS (HTTP/1.1 over TLS on OpenSSL memory BIOs) against the mock server with certificates made by the
+/// `openssl` CLI at test time: verification on by default, `--cacert`, `--insecure`, host-name checks.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct TLSTests {
+    /// A self-signed certificate and key in a temporary folder, for the given subjectAltName.
+    static func certificate(san: String) throws -> (cert: String, key: String, dir: URL) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fastperf-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        p.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                       "-addext", "subjectAltName=\(san)",
+                       "-keyout", dir.appendingPathComponent("key.pem").path, "-out", dir.appendingPathComponent("cert.pem").path]
+        p.standardOutput = Pipe()
+        p.standardError = Pipe()
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw FastPerfTestError("openssl req failed") }
+        return (dir.appendingPathComponent("cert.pem").path, dir.appendingPathComponent("key.pem").path, dir)
+    }
+
+    static func run(host: String, san: String, configure: (inout RunArguments, String) -> Void) throws -> BenchmarkHarness.Outcome {
+        let c = try certificate(san: san)
+        defer { try? FileManager.default.removeItem(at: c.dir) }
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 5, itlMillis: 1) {
+            $0.tlsCertificate = c.cert
+            $0.tlsKey = c.key
+        }
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "https://\(host):\(port)/v1/chat/completions", parallel: 2, number: 8)
+        args.maxTokens = 5
+        configure(&args, c.cert)
+        return try BenchmarkHarness.run(args)
+    }
+
+    @Test func httpsWithTheServersCertificateAsCA() throws {
+        let out = try Self.run(host: "localhost", san: "DNS:localhost") { a, cert in a.cacert = cert }
+        #expect(out.rows.count == 8)
+        #expect(out.rows.filter { !$0.success }.isEmpty, "\(out.rows.first?.text("error") ?? "")")
+        #expect(out.rows.allSatisfy { $0.text("protocol") == "http/1.1" && $0.int("completion_tokens") == 5 })
+        #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 2, "keep-alive over TLS")
+    }
+
+    @Test func untrustedCertificateFailsClearlyUnlessInsecure() throws {
+        let out = try Self.run(host: "localhost", san: "DNS:localhost") { _, _ in }
+        #expect(out.rows.count == 8)
+        #expect(out.rows.allSatisfy { $0.outcome == "connect_failed" })
+        #expect(out.rows.first?.text("error")?.contains("certificate verification failed") == true)
+        let insecure = try Self.run(host: "localhost", san: "DNS:localhost") { a, _ in a.insecure = true }
+        #expect(insecure.rows.filter { !$0.success }.isEmpty)
+    }
+
+    @Test func wrongHostNameFailsClearlyUnlessInsecure() throws {
+        // The certificate names only "localhost"; the URL says 127.0.0.1.
+        let out = try Self.run(host: "127.0.0.1", san: "DNS:localhost") { a, cert in a.cacert = cert }
+        #expect(out.rows.allSatisfy { $0.outcome == "connect_failed" })
+        let error = out.rows.first?.text("error") ?? ""
+        #expect(error.contains("mismatch") || error.contains("verification failed"), "\(error)")
+        let insecure = try Self.run(host: "127.0.0.1", san: "DNS:localhost") { a, _ in a.insecure = true }
+        #expect(insecure.rows.filter { !$0.success }.isEmpty)
+    }
+
+    @Test func http2OverTLSIsRefusedBeforeTheRun() throws {
+        var args = BenchmarkHarness.arguments(url: "https://127.0.0.1:9/v1/chat/completions")
+        args.http2 = true
+        let e = #expect(throws: FastPerfError.self) { try Benchmark.run(args) { _ in } }
+        #expect(e?.message.contains("HTTP/2 over TLS") == true)
+    }
+}
