@@ -273,7 +273,7 @@ struct ServeCommand: ParsableCommand {
         _ = raiseOpenFilesLimit()
         let server = MockServer(configuration: config)
         let bound = try server.start()
-        FileHandle.standardOutput.write(Data("fastperf serve: listening on \(tlsCert == nil ? "http" : "https")://\(host):\(bound)\(http2 ? " (HTTP/1.1 and h2c)" : "") (TTFT \(ttftMs) ms, ITL \(itlMs) ms)\n".utf8))
+        FileHandle.standardOutput.write(Data("fastperf serve: listening on \(tlsCert == nil ? "http" : "https")://\(host):\(bound)\(http2 ? (tlsCert == nil ? " (HTTP/1.1 and h2c)" : " (HTTP/1.1 and h2 by ALPN)") : "") (TTFT \(ttftMs) ms, ITL \(itlMs) ms)\n".utf8))
         server.wait()
     }
 }

@@ -23,12 +23,14 @@ struct TLSTests {
         return (dir.appendingPathComponent("cert.pem").path, dir.appendingPathComponent("key.pem").path, dir)
     }
 
-    static func run(host: String, san: String, configure: (inout RunArguments, String) -> Void) throws -> BenchmarkHarness.Outcome {
+    static func run(host: String, san: String, serverHTTP2: Bool = false,
+                    configure: (inout RunArguments, String) -> Void) throws -> BenchmarkHarness.Outcome {
         let c = try certificate(san: san)
         defer { try? FileManager.default.removeItem(at: c.dir) }
         let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 5, itlMillis: 1) {
             $0.tlsCertificate = c.cert
             $0.tlsKey = c.key
+            $0.http2 = serverHTTP2
         }
         defer { server.stop() }
         var args = BenchmarkHarness.arguments(url: "https://\(host):\(port)/v1/chat/completions", parallel: 2, number: 8)
@@ -64,10 +66,28 @@ struct TLSTests {
         #expect(insecure.rows.filter { !$0.success }.isEmpty)
     }
 
-    @Test func http2OverTLSIsRefusedBeforeTheRun() throws {
-        var args = BenchmarkHarness.arguments(url: "https://127.0.0.1:9/v1/chat/completions")
-        args.http2 = true
-        let e = #expect(throws: FastPerfError.self) { try Benchmark.run(args) { _ in } }
-        #expect(e?.message.contains("HTTP/2 over TLS") == true)
+    /// h2 by ALPN: `--http2` on an https:// URL; 8 streams share one connection per loop.
+    @Test func http2OverTLSByALPN() throws {
+        let out = try Self.run(host: "localhost", san: "DNS:localhost", serverHTTP2: true) { a, cert in
+            a.cacert = cert
+            a.http2 = true
+            a.threads = 1
+            a.parallel = [8]
+        }
+        #expect(out.rows.count == 8)
+        #expect(out.rows.filter { !$0.success }.isEmpty, "\(out.rows.first?.text("error") ?? "")")
+        #expect(out.rows.allSatisfy { $0.text("protocol") == "h2" })
+        #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 1)
     }
+
+    /// `--http2` insists on h2: a server whose ALPN offers only http/1.1 gives clear failed rows.
+    @Test func http2InsistsOnALPN() throws {
+        let out = try Self.run(host: "localhost", san: "DNS:localhost", serverHTTP2: false) { a, cert in
+            a.cacert = cert
+            a.http2 = true
+        }
+        #expect(out.rows.allSatisfy { $0.outcome == "connect_failed" })
+        #expect(out.rows.first?.text("error")?.contains("did not agree to h2") == true, "\(out.rows.first?.text("error") ?? "")")
+    }
+
 }

@@ -145,9 +145,7 @@ public enum Benchmark {
         if a.http2 && a.http1 { throw FastPerfError("--http2 and --http1 exclude each other") }
         if a.maxStreams < 1 || a.maxStreams > 1 << 20 { throw FastPerfError("--max-streams must be 1…1048576 (got \(a.maxStreams))") }
         if let f = a.cacert, !FileManager.default.isReadableFile(atPath: f) { throw FastPerfError("--cacert \(f): cannot read the file") }
-        if a.http2, let url = a.url, url.lowercased().hasPrefix("https:") {
-            throw FastPerfError("--url \(url): HTTP/2 over TLS (h2 by ALPN) is not supported yet; use --http2 with http:// (h2c) or drop --http2")
-        }
+
     }
 
     static func parseURL(_ url: String, defaultPath: String, log: (String) -> Void) throws -> Target {
@@ -244,7 +242,9 @@ public enum Benchmark {
         // HTTPS: HTTP/1.1 over TLS (certificate and host name verified unless --insecure; SNI; ALPN http/1.1).
         var tls: ClientTLS?
         if target.scheme == "https" {
-            tls = ClientTLS(context: try TLSContext(clientALPN: ["http/1.1"], verify: !args.insecure, caFile: args.cacert),
+            // --http2 insists on h2 by ALPN; otherwise HTTP/1.1 (--http1 or the default).
+            let alpn = args.http2 ? ["h2"] : ["http/1.1"]
+            tls = ClientTLS(context: try TLSContext(clientALPN: alpn, verify: !args.insecure, caFile: args.cacert),
                             serverName: target.host)
             if args.insecure { log("Warning: --insecure: TLS certificates and host names are not verified") }
         }

@@ -17,8 +17,8 @@ public struct MockServerConfiguration: Sendable {
     /// Pause every response from `stallAtMillis` after the server started for `stallMillis` (`--stall-at-ms`,
     /// `--stall-ms`): anything due inside the pause is sent when it ends (a GC pause or a stuck scheduler).
     public var stallAtMillis: Double = 0
-    /// HTTPS (`--tls-cert`, `--tls-key`): PEM certificate chain and private key; the server then speaks
-    /// HTTP/1.1 over TLS only (ALPN `http/1.1`).
+    /// HTTPS (`--tls-cert`, `--tls-key`): PEM certificate chain and private key; the server then speaks TLS
+    /// only, with ALPN offering `h2` (with `--http2`) and `http/1.1`.
     public var tlsCertificate: String?
     public var tlsKey: String?
     public var stallMillis: Double = 0
@@ -141,7 +141,7 @@ final class MockServerLoop {
     func listen() throws -> Int {
         var tls: TLSContext?
         if let cert = configuration.tlsCertificate, let key = configuration.tlsKey {
-            tls = try TLSContext(serverCertificate: cert, key: key, alpn: ["http/1.1"])
+            tls = try TLSContext(serverCertificate: cert, key: key, alpn: configuration.http2 ? ["h2", "http/1.1"] : ["http/1.1"])
         }
         let listener = try TCPListener(loop: loop, host: configuration.host, port: configuration.port, tls: tls) { [unowned self] c in
             let exchange = MockExchange(server: self, connection: c)

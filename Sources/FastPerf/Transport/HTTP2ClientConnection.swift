@@ -40,6 +40,9 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
     private var writing: [UInt8] = []
     private var outgoing: [UInt8] = []
     private var writeInFlight = false
+    /// h2 over TLS: the session (ALPN `h2` required) and nghttp2's plaintext output before encryption.
+    private var tls: TLSSession?
+    private var plainOut: [UInt8] = []
     /// GOAWAY received: no new streams; the connection closes when its streams are done.
     private var goingAway = false
     /// Records finished inside nghttp2 callbacks, delivered after `mem_recv` returns (no re-entrancy).
@@ -181,9 +184,59 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
             close(reason: "read failed")
             return
         }
+        if let tlsContext = context.tls {
+            // Stay `.connecting` (under the connect timeout) until the handshake agrees on h2.
+            do {
+                let session = try TLSSession(context: tlsContext, host: context.serverName)
+                session.handshakeStartNanos = uv_hrtime()
+                tls = session
+                if case .failed(let why) = session.handshake() {
+                    failAll(.connectFailed, "\(context.address): \(why)")
+                    close(reason: "TLS handshake failed")
+                    return
+                }
+            } catch {
+                failAll(.connectFailed, "\(context.address): \(error)")
+                close(reason: "TLS failed")
+                return
+            }
+            flush()
+            return
+        }
         // Requests wait for the server's SETTINGS (its stream limit); the preface goes out now.
         state = .idle
         flush()
+    }
+
+    /// Ciphertext in: handshake progress (ALPN must be h2), or decrypted frames for nghttp2.
+    /// Returns the nghttp2 error, if any, after handling TLS failures itself (then `state` is `.closing`).
+    private func receiveTLS(_ bytes: UnsafeRawBufferPointer, session tlsSession: TLSSession, at now: UInt64) -> String? {
+        var frameError: String?
+        let status = tlsSession.receive(bytes) { plain in
+            guard frameError == nil, state != .connecting else { return }
+            dispatching = true
+            frameError = session.receive(plain)
+            dispatching = false
+        }
+        switch status {
+        case .failed(let why):
+            failAll(state == .connecting ? .connectFailed : .protocolError, "\(context.address): \(why)", at: now)
+            close(reason: why)
+        case .handshakeDone:
+            tlsSession.handshakeEndNanos = now
+            guard tlsSession.negotiatedProtocol == "h2" else {
+                let got = tlsSession.negotiatedProtocol ?? "none"
+                failAll(.connectFailed, "\(context.address): the server did not agree to h2 by ALPN (got \(got)); drop --http2", at: now)
+                close(reason: "no h2 by ALPN")
+                return nil
+            }
+            state = .idle
+        case .closed:
+            didReadError(UVError.eof, at: now)
+        case .handshaking, .open:
+            break
+        }
+        return frameError
     }
 
     func http2SettingsReceived() {
@@ -200,9 +253,15 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
     private func didRead(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
         guard state != .closing else { return }
         readNanos = now
-        dispatching = true
-        let error = session.receive(bytes)
-        dispatching = false
+        let error: String?
+        if let tls {
+            error = receiveTLS(bytes, session: tls, at: now)
+            if state == .closing { return }
+        } else {
+            dispatching = true
+            error = session.receive(bytes)
+            dispatching = false
+        }
         if let error {
             failAll(.protocolError, error)
             close(reason: error)
@@ -227,11 +286,33 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
 
     /// Writes what nghttp2 has queued: one `uv_write` at a time; frames queued meanwhile go in the next one.
     private func flush() {
-        guard state != .closing, state != .connecting else { return }
-        if let error = session.drainOutput(into: &outgoing) {
-            failAll(.protocolError, error)
-            close(reason: error)
-            return
+        guard state != .closing else { return }
+        if let tls {
+            // Frames only after the handshake; handshake records any time.
+            if state != .connecting {
+                if let error = session.drainOutput(into: &plainOut) {
+                    failAll(.protocolError, error)
+                    close(reason: error)
+                    return
+                }
+                if !plainOut.isEmpty {
+                    let status = plainOut.withUnsafeBytes { tls.send($0) }
+                    plainOut.removeAll(keepingCapacity: true)
+                    if case .failed(let why) = status {
+                        failAll(.protocolError, why)
+                        close(reason: why)
+                        return
+                    }
+                }
+            }
+            tls.takeOutput(into: &outgoing)
+        } else {
+            guard state != .connecting else { return }
+            if let error = session.drainOutput(into: &outgoing) {
+                failAll(.protocolError, error)
+                close(reason: error)
+                return
+            }
         }
         guard !writeInFlight, !outgoing.isEmpty else { return }
         swap(&writing, &outgoing)
