@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FastPerf
+@_spi(Benchmarks) @testable import FastPerf
 
 /// HTTPS (HTTP/1.1 over TLS on OpenSSL memory BIOs) against the mock server with certificates made by the
 /// `openssl` CLI at test time: verification on by default, `--cacert`, `--insecure`, host-name checks.
@@ -90,4 +90,40 @@ struct TLSTests {
         #expect(out.rows.first?.text("error")?.contains("did not agree to h2") == true, "\(out.rows.first?.text("error") ?? "")")
     }
 
+
+    /// An independent peer: Debian's `nghttpd` serving a canned SSE file over h2 with a self-signed certificate.
+    /// nghttpd sends no Content-Type for it, so the rows are `protocol_error` ("looks like SSE without a
+    /// text/event-stream content type") with status 200 and the whole stream received over h2 + TLS.
+    @Test func http2OverTLSAgainstNghttpd() throws {
+        let nghttpd = "/usr/sbin/nghttpd"
+        guard FileManager.default.isExecutableFile(atPath: nghttpd) else {
+            throw FastPerfTestError("nghttpd is missing: scripts/setup.sh installs nghttp2-server")
+        }
+        let c = try Self.certificate(san: "DNS:localhost")
+        defer { try? FileManager.default.removeItem(at: c.dir) }
+        let docroot = c.dir.appendingPathComponent("www/v1/chat")
+        try FileManager.default.createDirectory(at: docroot, withIntermediateDirectories: true)
+        try Data(benchmarkChatStream(tokens: 8)).write(to: docroot.appendingPathComponent("completions"))
+        let port = 20000 + Int.random(in: 0..<20000)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: nghttpd)
+        p.arguments = [String(port), c.key, c.cert, "-d", c.dir.appendingPathComponent("www").path]
+        p.standardOutput = Pipe()
+        p.standardError = Pipe()
+        try p.run()
+        defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 0.5)
+        var args = BenchmarkHarness.arguments(url: "https://localhost:\(port)/v1/chat/completions", parallel: 2, number: 4)
+        args.http2 = true
+        args.cacert = c.cert
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 4)
+        for r in out.rows {
+            #expect(r.text("protocol") == "h2")
+            #expect(r.int("http_status") == 200)
+            #expect(r.outcome == "protocol_error")
+            #expect(r.text("error")?.contains("text/event-stream") == true)
+            #expect(r.responseMessages.first?.contains("chatcmpl-bench") == true)
+        }
+    }
 }
