@@ -45,6 +45,10 @@ struct TLSTests {
         #expect(out.rows.filter { !$0.success }.isEmpty, "\(out.rows.first?.text("error") ?? "")")
         #expect(out.rows.allSatisfy { $0.text("protocol") == "http/1.1" && $0.int("completion_tokens") == 5 })
         #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 2, "keep-alive over TLS")
+        // Each connection's first request carries its handshake time; the others NULL.
+        let handshakes = out.rows.compactMap { $0.double("tls_handshake_time") }
+        #expect(handshakes.count == 2)
+        #expect(handshakes.allSatisfy { $0 > 0 && $0 < 1 })
     }
 
     @Test func untrustedCertificateFailsClearlyUnlessInsecure() throws {
@@ -54,6 +58,7 @@ struct TLSTests {
         #expect(out.rows.first?.text("error")?.contains("certificate verification failed") == true)
         let insecure = try Self.run(host: "localhost", san: "DNS:localhost") { a, _ in a.insecure = true }
         #expect(insecure.rows.filter { !$0.success }.isEmpty)
+        #expect(insecure.report.summaryText.contains("Warning: --insecure"))
     }
 
     @Test func wrongHostNameFailsClearlyUnlessInsecure() throws {
@@ -78,6 +83,7 @@ struct TLSTests {
         #expect(out.rows.filter { !$0.success }.isEmpty, "\(out.rows.first?.text("error") ?? "")")
         #expect(out.rows.allSatisfy { $0.text("protocol") == "h2" })
         #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 1)
+        #expect(out.rows.compactMap { $0.double("tls_handshake_time") }.count == 1)
     }
 
     /// `--http2` insists on h2: a server whose ALPN offers only http/1.1 gives clear failed rows.

@@ -317,7 +317,7 @@ public enum Benchmark {
                        sm.totalRequests, sm.requestThroughput, sm.outputThroughput))
             if speedBenchmark { tee(try SpeedBenchmarkDataset.writeReport(directory: dir.path)) }
         }
-        let text = summaryText(points: points, url: target.url)
+        let text = summaryText(points: points, url: target.url, insecure: args.insecure)
         try Data(text.utf8).write(to: runDir.appendingPathComponent("performance_summary.txt"))
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             logHandle?.write(Data((line + "\n").utf8))
@@ -484,8 +484,9 @@ public enum Benchmark {
     }
 
     /// `performance_summary.txt`: the overview table, each point's per-request table, and the client line.
-    static func summaryText(points: [BenchmarkPoint], url: String) -> String {
+    static func summaryText(points: [BenchmarkPoint], url: String, insecure: Bool = false) -> String {
         var text = "FastPerf \(FastPerfVersion.string) — \(url)\n\n"
+        if insecure { text += "Warning: --insecure: TLS certificates and host names were not verified.\n\n" }
         text += ReportText.overviewTable(points: points.map { (parallel: $0.summary.concurrency, number: $0.number, summary: $0.summary) })
         for p in points {
             if let rate = p.rate {

@@ -170,6 +170,7 @@ enum ResultPipeline {
             offsetNanos(record.startNanos, plan),
             offsetNanos(record.endNanos, plan),
             offsetNanos(record.intendedStartNanos, plan),
+            record.tlsHandshakeNanos > 0 ? .real(Double(record.tlsHandshakeNanos) / 1e9) : .null,
         ]
     }
 }

@@ -75,6 +75,9 @@ public struct RequestRecord: Sendable {
     public var events: [SSEEventMark] = []
     /// Body bytes received (after de-chunking), in bytes.
     public var bodyBytes: Int = 0
+    /// HTTPS: the TLS handshake of this request's connection, ns (ClientHello to Finished), set on the first
+    /// request a connection carries; 0 otherwise.
+    public var tlsHandshakeNanos: UInt64 = 0
     /// The protocol that carried the request, as stored in the `protocol` column: `http/1.1` or `h2`.
     public var protocolName: StaticString = "http/1.1"
 

@@ -46,6 +46,9 @@ enum HTMLReport {
             let points = run.pointsByLoad
             let summaries = points.map(\.summary)
             var items: [String] = []
+            if run.insecure {
+                items.append("<span class=\"bad\">--insecure</span>: TLS certificates and host names were not verified.")
+            }
             if let b = SweepAnalysis.bestIndex(summaries) {
                 let s = summaries[b]
                 items.append("Best throughput: <b>\(n(s.requestThroughput, 2)) req/s</b> (\(n(s.outputThroughput, 1)) output tok/s) at <b>\(e(points[b].loadName))</b>.")

@@ -40,6 +40,11 @@ struct ReportRun {
     /// Points in run order.
     var points: [ReportPoint]
 
+    /// The run used `--insecure`: TLS certificates and host names were not verified.
+    var insecure: Bool {
+        (try? JSONSerialization.jsonObject(with: Data(argumentsJSON.utf8)) as? [String: Any])?["insecure"] as? Bool ?? false
+    }
+
     /// Points in increasing load order (the x axis of the sweep charts).
     var pointsByLoad: [ReportPoint] { points.sorted { ($0.load, $0.number) < ($1.load, $1.number) } }
 }
@@ -75,7 +80,7 @@ public enum RunReport {
                 written.append(try write(p.summary.summaryJSON(), to: p.directory + "/benchmark_summary.json"))
                 written.append(try write(p.summary.percentileJSON(), to: p.directory + "/benchmark_percentile.json"))
             }
-            let text = Benchmark.summaryText(points: points, url: run.url)
+            let text = Benchmark.summaryText(points: points, url: run.url, insecure: run.insecure)
             written.append(try write(Data(text.utf8), to: dir + "/performance_summary.txt"))
             written.append(try write(Data(HTMLReport.render(runs: [run]).utf8), to: dir + "/" + htmlFileName))
             runs.append(run)

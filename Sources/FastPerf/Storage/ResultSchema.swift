@@ -30,6 +30,9 @@ enum ResultSchema {
         ("start_offset_ns", "INTEGER"),
         ("completed_offset_ns", "INTEGER"),
         ("intended_offset_ns", "INTEGER"),
+        // HTTPS: the TLS handshake of the request's connection, s; on the first request of each connection
+        // only (NULL on the others and on plain TCP).
+        ("tls_handshake_time", "REAL"),
     ]
 
     static var createTable: String {

@@ -131,6 +131,9 @@ final class HTTP1ClientConnection: ClientConnection {
         if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
         lastActivityNanos = now
         if let tls {
+            if completedResponses == 0 && tls.handshakeEndNanos > tls.handshakeStartNanos {
+                record.tlsHandshakeNanos = tls.handshakeEndNanos - tls.handshakeStartNanos
+            }
             if case .failed(let why) = tls.send(bytes) {
                 fail(.protocolError, error: why, at: now)
                 return

@@ -43,6 +43,7 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
     /// h2 over TLS: the session (ALPN `h2` required) and nghttp2's plaintext output before encryption.
     private var tls: TLSSession?
     private var plainOut: [UInt8] = []
+    private var handshakeReported = false
     /// GOAWAY received: no new streams; the connection closes when its streams are done.
     private var goingAway = false
     /// Records finished inside nghttp2 callbacks, delivered after `mem_recv` returns (no re-entrancy).
@@ -150,6 +151,10 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
             finished.append(record)
             if !dispatching { deliverFinished() }
             return
+        }
+        if let tls, !handshakeReported, tls.handshakeEndNanos > tls.handshakeStartNanos {
+            handshakeReported = true  // the connection's first stream carries its handshake time
+            record.tlsHandshakeNanos = tls.handshakeEndNanos - tls.handshakeStartNanos
         }
         let stream = Stream(record: record)
         stream.lastActivityNanos = now
