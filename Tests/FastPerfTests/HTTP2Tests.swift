@@ -137,15 +137,10 @@ extension Array where Element == ([UInt8], [UInt8]) {
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct HTTP2LoopbackTests {
     static func h2Server(ttft: Double, itl: Double, maxStreams: Int = 100_000) throws -> MockServer {
-        var config = MockServerConfiguration()
-        config.port = 0
-        config.ttftMillis = ttft
-        config.itlMillis = itl
-        config.http2 = true
-        config.http2MaxStreams = maxStreams
-        let server = MockServer(configuration: config)
-        try server.start()
-        return server
+        try BenchmarkHarness.mockServer(ttftMillis: ttft, itlMillis: itl) {
+            $0.http2 = true
+            $0.http2MaxStreams = maxStreams
+        }.0
     }
 
     /// DESIGN §3 over h2c: TTFT 50 ms, ITL 10 ms, 20 tokens; 40 streams on ceil(40 / 10) = 4 connections of
