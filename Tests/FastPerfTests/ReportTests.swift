@@ -13,7 +13,7 @@ struct ReportTests {
                              completedNanos: s + latency, success: true, outcome: .ok, httpStatus: 200, error: nil,
                              ttftNanos: UInt64(ttftMillis * 1e6), latencyNanos: latency, itlNanos: [],
                              tpotSeconds: nil, promptTokens: 5, completionTokens: tokens, isStream: true,
-                             eventOffsetsSeconds: [], generatedText: "", reasoningText: "")
+                             generatedText: "", reasoningText: "")
     }
 
     /// A summary of `n` requests started `0.1 / parallel` s apart, each `latencyMillis` long.

@@ -9,6 +9,11 @@ import Testing
 
     static func ms(_ x: Double) -> UInt64 { UInt64((x * 1_000_000).rounded()) }
 
+    /// The record's `event_times` column as the writer stores it, read back as seconds.
+    static func eventTimes(_ record: RequestRecord) -> [Double] {
+        (try? JSONSerialization.jsonObject(with: Data(RowEncoding.eventTimes(record)))) as? [Double] ?? [-1]
+    }
+
     @Test func case01RoleAndEmptyChunksBeforeFirstToken() throws {
         let record = try L.record(1, blockMillis: [5, 150, 180, 210, 240, 270, 275, 276, 277], endMillis: 277)
         let (parsed, r) = L.judge(record)
@@ -27,9 +32,10 @@ import Testing
         #expect(r.startNanos == L.base)
         #expect(r.httpStatus == 200)
         #expect(r.isStream)
-        #expect(r.eventOffsetsSeconds.count == 9)
-        #expect(abs(r.eventOffsetsSeconds[0] - 0.005) < 1e-12)
-        #expect(abs(r.eventOffsetsSeconds[8] - 0.277) < 1e-12)
+        let times = Self.eventTimes(record)
+        #expect(times.count == 9)
+        #expect(abs(times[0] - 0.005) < 1e-12)
+        #expect(abs(times[8] - 0.277) < 1e-12)
     }
 
     @Test func case02UsageInTrailingChunkWithoutChoices() throws {
@@ -69,8 +75,9 @@ import Testing
         #expect(r.completionTokens == nil)
         #expect(r.tpotSeconds == nil)
         // Only the five data events are events; comment blocks are not.
-        #expect(r.eventOffsetsSeconds.count == 5)
-        #expect(abs(r.eventOffsetsSeconds[0] - 1.9) < 1e-12)
+        let times = Self.eventTimes(record)
+        #expect(times.count == 5)
+        #expect(abs(times[0] - 1.9) < 1e-12)
     }
 
     @Test func case09MultiLineDataEvent() throws {
@@ -181,7 +188,8 @@ import Testing
 
     @Test func nonStreamJSONSuccess() {
         let body = #"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Bonjour à tous"},"finish_reason":"stop"}],"usage":{"prompt_tokens":11,"completion_tokens":4,"total_tokens":15}}"#
-        let (parsed, r) = L.judge(Self.nonStream(status: 200, body: body), stream: false)
+        let record = Self.nonStream(status: 200, body: body)
+        let (parsed, r) = L.judge(record, stream: false)
         #expect(parsed.sawTerminalMarker)
         #expect(r.outcome == .ok)
         #expect(r.generatedText == "Bonjour à tous")
@@ -196,7 +204,7 @@ import Testing
         #expect(r.loopID == 1)
         #expect(r.connectionID == 9)
         #expect(r.requestIndex == 3)
-        #expect(r.eventOffsetsSeconds.isEmpty)
+        #expect(RequestResultCaseTests.eventTimes(record).isEmpty)
     }
 
     @Test func nonStreamToolCallOnlyIsOutput() {

@@ -142,7 +142,6 @@ enum ResultPipeline {
     static func row(record: RequestRecord, request: APIRequest, result: RequestResult, plan: WriterPlan) -> [SQLValue] {
         func real(_ v: Double?) -> SQLValue { v.map { .real($0) } ?? .null }
         func int(_ v: Int?) -> SQLValue { v.map { .integer(Int64($0)) } ?? .null }
-        let start = record.startNanos
         return [
             !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.request(request.body)) : .utf8(request.body),
             .real(epoch(record.startNanos, plan)),
@@ -165,7 +164,7 @@ enum ResultPipeline {
             .text(record.protocolName.description),
             .integer(Int64(record.connectionID)),
             .integer(Int64(record.loopID)),
-            .utf8(RowEncoding.secondsArray(record.events.lazy.map { $0.timestampNanos &- start })),
+            .utf8(RowEncoding.eventTimes(record)),
             .integer(result.tokensCounted ? 1 : 0),
             offsetNanos(record.startNanos, plan),
             offsetNanos(record.endNanos, plan),

@@ -69,8 +69,6 @@ public struct RequestResult: Sendable {
     /// `is_stream`: a successful request is a stream when its response was an event stream; a failed one
     /// when it asked for a stream or got one (evalscope: "response content type, or request body on failure").
     public var isStream: Bool
-    /// Arrival offset (s from `startNanos`) of every SSE event, in order (DB column `event_times`).
-    public var eventOffsetsSeconds: [Double]
     /// Generated text (`content`/`text`), kept for failures too (partial text may be logged).
     public var generatedText: String
     /// Reasoning text (`reasoning_content`/`reasoning`).
@@ -93,7 +91,6 @@ public struct RequestResult: Sendable {
             success: false, outcome: .ok, httpStatus: record.httpStatus == 0 ? nil : record.httpStatus,
             error: nil, ttftNanos: nil, latencyNanos: nil, itlNanos: [], tpotSeconds: nil,
             promptTokens: nil, completionTokens: nil, isStream: record.isEventStream || isStreamRequest,
-            eventOffsetsSeconds: record.events.map { offsetSeconds($0.timestampNanos, from: start) },
             generatedText: parsed.generatedText, reasoningText: parsed.reasoningText)
 
         let streamed = record.isEventStream
@@ -174,10 +171,5 @@ public struct RequestResult: Sendable {
     /// `t − origin` in ns, 0 when `t` is earlier (clocks are monotonic; this only guards bad input).
     static func elapsed(_ t: UInt64, from origin: UInt64) -> UInt64 {
         t >= origin ? t - origin : 0
-    }
-
-    /// `t − origin` in s, negative when `t` is earlier.
-    static func offsetSeconds(_ t: UInt64, from origin: UInt64) -> Double {
-        t >= origin ? Double(t - origin) / 1e9 : -Double(origin - t) / 1e9
     }
 }

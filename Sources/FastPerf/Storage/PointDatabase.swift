@@ -189,7 +189,7 @@ final class PointDatabase {
     /// writer fed that loop's `MetricsAccumulator`, so sums come out bit for bit the same). Durations are exact:
     /// each stored seconds value is `ns / 1e9` and reads back to the same ns (below 11 days). Instants come from
     /// `start_offset_ns`, `completed_offset_ns`, `intended_offset_ns` (exact) or, in a database without them,
-    /// from the epoch columns (± 0.25 µs). `generatedText`, `reasoningText` and `eventOffsetsSeconds` are not
+    /// from the epoch columns (± 0.25 µs). `generatedText` and `reasoningText` are not
     /// read back (empty); with `interTokenLatencies: false` neither is `itlNanos`, which saves parsing when only
     /// timings are wanted.
     func forEachResult(interTokenLatencies: Bool = true, _ body: (RequestResult) throws -> Void) throws {
@@ -223,7 +223,7 @@ final class PointDatabase {
                 ttftNanos: r[5].double.map(Self.nanos), latencyNanos: r[4].double.map(Self.nanos),
                 itlNanos: (r[18].string).map { Self.numberArray($0).map(Self.nanos) } ?? [],
                 tpotSeconds: r[6].double, promptTokens: r[7].int, completionTokens: r[8].int,
-                isStream: r[9].int == 1, eventOffsetsSeconds: [], generatedText: "", reasoningText: "")
+                isStream: r[9].int == 1, generatedText: "", reasoningText: "")
             result.tokensCounted = r[19].int == 1
             index += 1
             try body(result)

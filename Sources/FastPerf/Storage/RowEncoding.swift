@@ -58,6 +58,12 @@ enum RowEncoding {
         return o
     }
 
+    /// `event_times`: the arrival of every SSE event, s after the request's start, in order (UTF-8 JSON array).
+    static func eventTimes(_ record: RequestRecord) -> [UInt8] {
+        let start = record.startNanos
+        return secondsArray(record.events.lazy.map { $0.timestampNanos >= start ? $0.timestampNanos - start : 0 })
+    }
+
     /// A JSON array of durations given in ns, written as seconds with 9 decimals and no trailing zeros
     /// (`[0.01,0.0305]`), without going through `Double` (exact, and far cheaper than float printing); UTF-8.
     static func secondsArray<S: Sequence>(_ nanos: S) -> [UInt8] where S.Element == UInt64 {
