@@ -6,17 +6,11 @@ internal import CUV
 /// Measurement: every read callback takes one `uv_hrtime` timestamp before any parsing, and every SSE event
 /// completed by that read carries it. Ownership: the libuv handle holds a +1 on this object from `init` until
 /// the close callback (STYLE.md §D.2).
-final class HTTP1ClientConnection: ClientConnection {
+final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
     typealias State = ClientConnectionState
 
     /// Unique within the run (`ClientContext.makeConnectionID`).
-    let id: Int
     private unowned let owner: any ClientConnectionOwner
-    private let context: ClientContext
-    private let handle: UnsafeMutablePointer<uv_tcp_t>
-    private let connectRequest: UnsafeMutablePointer<uv_connect_t>
-    private let writeRequest: UnsafeMutablePointer<uv_write_t>
-    private(set) var state: State = .connecting
 
     private var parser = HTTP1ResponseParser()
     /// Small initial buffers: with tens of thousands of connections open, per-connection memory is what
@@ -26,7 +20,6 @@ final class HTTP1ClientConnection: ClientConnection {
     private var record: RequestRecord
     private var hasRecord = false
     /// `uv_hrtime` of the connect call, of the last byte read or sent (idle timeout), in ns.
-    private var connectStartNanos: UInt64 = 0
     private var lastActivityNanos: UInt64 = 0
     private var responseKeepAlive = true
     /// HTTPS: the TLS session (nil for plain TCP), whether its handshake is still running, and ciphertext
@@ -44,54 +37,14 @@ final class HTTP1ClientConnection: ClientConnection {
     /// Opens a TCP connection to `context.address`. Throws `UVError` when libuv refuses to start the connect
     /// (no handle is left open then).
     init(context: ClientContext, owner: any ClientConnectionOwner) throws(UVError) {
-        self.context = context
         self.owner = owner
-        self.id = context.makeConnectionID()
+        let id = context.makeConnectionID()
         self.record = RequestRecord(requestIndex: -1, loopID: context.loopID, connectionID: id)
-        handle = .allocate(capacity: 1)
-        connectRequest = .allocate(capacity: 1)
-        writeRequest = .allocate(capacity: 1)
-        let rc = uv_tcp_init(context.loop.raw, handle)
-        if rc != 0 {
-            handle.deallocate(); connectRequest.deallocate(); writeRequest.deallocate()
-            throw UVError(code: rc)
-        }
-        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        context.liveConnections += 1
-        uv_tcp_nodelay(handle, 1)
-        connectRequest.pointee.data = handle.pointee.data
-        writeRequest.pointee.data = handle.pointee.data
-        connectStartNanos = uv_hrtime()
-        let crc = context.address.withSockAddr { addr in
-            uv_tcp_connect(connectRequest, handle, addr) { req, status in
-                let me = HTTP1ClientConnection.from(req!.pointee.data)
-                me.didConnect(status: status)
-            }
-        }
-        if crc != 0 {
-            // The connect callback will not run; report through the normal path on the next turn.
-            state = .closing
-            pendingConnectError = UVError(code: crc)
-            uv_close(cuv_tcp_as_handle(handle), HTTP1ClientConnection.closeCallback)
-        }
+        try super.init(context: context, id: id)
     }
 
-    private var pendingConnectError: UVError?
-
-    deinit {
-        handle.deallocate()
-        connectRequest.deallocate()
-        writeRequest.deallocate()
-    }
-
-    @inline(__always) private static func from(_ p: UnsafeMutableRawPointer?) -> HTTP1ClientConnection {
-        Unmanaged<HTTP1ClientConnection>.fromOpaque(p!).takeUnretainedValue()
-    }
-
-    private static let closeCallback: uv_close_cb = { h in
-        let me = Unmanaged<HTTP1ClientConnection>.fromOpaque(h!.pointee.data).takeRetainedValue()
-        h!.pointee.data = nil
-        me.didClose()
+    @inline(__always) private static func connection(_ p: UnsafeMutableRawPointer?) -> HTTP1ClientConnection {
+        unsafeDowncast(TCPClientTransport.transport(p), to: HTTP1ClientConnection.self)
     }
 
     // MARK: sending
@@ -110,12 +63,12 @@ final class HTTP1ClientConnection: ClientConnection {
         record.events.reserveCapacity(eventsHint)
         record.intendedStartNanos = intendedNanos
         hasRecord = true
-        if let error = pendingConnectError {
+        if let error = connectError {
             // Connect failed synchronously; the handle is already closing.
             let now = uv_hrtime()
             record.startNanos = now
             if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
-            finish(.connectFailed, error: "connect to \(context.address) failed: \(error)", at: now)
+            finish(.connectFailed, error: error, at: now)
             return
         }
         if state == .idle { writeRequest(index: requestIndex) }
@@ -154,7 +107,7 @@ final class HTTP1ClientConnection: ClientConnection {
         buf = uv_buf_t(base: buf.base + sent, len: bytes.count - sent)
         let rc = uv_write(writeRequest, stream, &buf, 1) { req, status in
             if status < 0 {
-                let me = HTTP1ClientConnection.from(req!.pointee.data)
+                let me = HTTP1ClientConnection.connection(req!.pointee.data)
                 if status != Int32(UV_ECANCELED.rawValue) && me.hasRecord { me.writeFailed(status) }
             }
         }
@@ -163,7 +116,7 @@ final class HTTP1ClientConnection: ClientConnection {
 
     // MARK: libuv events
 
-    private func didConnect(status: Int32) {
+    override func transportDidConnect(status: Int32) {
         guard state == .connecting else { return }  // timed out and closing already
         if status < 0 {
             let now = uv_hrtime()
@@ -174,37 +127,24 @@ final class HTTP1ClientConnection: ClientConnection {
             fail(.connectFailed, error: "connect to \(context.address) failed: \(UVError(code: status))")
             return
         }
-        let rc = uv_read_start(cuv_tcp_as_stream(handle), { h, _, buf in
-            let me = HTTP1ClientConnection.from(h!.pointee.data)
-            buf!.pointee = uv_buf_init(me.context.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                       UInt32(me.context.readBuffer.count))
-        }, { s, nread, buf in
-            let now = uv_hrtime()  // once per read, before any parsing
-            let me = HTTP1ClientConnection.from(s!.pointee.data)
-            if nread > 0 {
-                me.didRead(UnsafeRawBufferPointer(start: buf!.pointee.base, count: nread), at: now)
-            } else if nread < 0 {
-                me.didReadError(Int32(nread), at: now)
-            }
-        })
+        let rc = startReading()
         if rc != 0 {
             fail(.connectFailed, error: "cannot read from \(context.address): \(UVError(code: rc))")
             return
         }
-        if let tlsContext = context.tls {
+        do {
+            tls = try makeTLSSession()
+        } catch {
+            failConnect("\(error)")
+            return
+        }
+        if let session = tls {
             // Stay `.connecting` (the connect timeout covers the handshake) until the server's Finished.
-            do {
-                let session = try TLSSession(context: tlsContext, host: context.serverName)
-                session.handshakeStartNanos = uv_hrtime()
-                tls = session
-                if case .failed(let why) = session.handshake() {
-                    failConnect(why)
-                    return
-                }
-                flushTLS()
-            } catch {
-                failConnect("\(error)")
+            if case .failed(let why) = session.handshake() {
+                failConnect(why)
+                return
             }
+            flushTLS()
             return
         }
         connectionReady()
@@ -238,7 +178,7 @@ final class HTTP1ClientConnection: ClientConnection {
             session.handshakeEndNanos = now
             if state == .connecting { connectionReady() }
         case .closed:
-            didReadError(UVError.eof, at: now)
+            transportDidReadError(UVError.eof, at: now)
         case .handshaking, .open:
             break
         }
@@ -272,7 +212,7 @@ final class HTTP1ClientConnection: ClientConnection {
             var buf = uv_buf_t(base: UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
                                len: raw.count)
             return uv_write(writeRequest, stream, &buf, 1) { req, status in
-                let me = HTTP1ClientConnection.from(req!.pointee.data)
+                let me = HTTP1ClientConnection.connection(req!.pointee.data)
                 me.tlsWriteInFlight = false
                 if status < 0 {
                     if status != Int32(UV_ECANCELED.rawValue) && me.hasRecord { me.writeFailed(status) }
@@ -287,7 +227,7 @@ final class HTTP1ClientConnection: ClientConnection {
         }
     }
 
-    private func didRead(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
+    override func transportDidRead(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
         if let tls {
             didReadTLS(bytes, session: tls, at: now)
         } else {
@@ -333,7 +273,7 @@ final class HTTP1ClientConnection: ClientConnection {
         if ended { responseDidEnd(at: now) }
     }
 
-    private func didReadError(_ code: Int32, at now: UInt64) {
+    override func transportDidReadError(_ code: Int32, at now: UInt64) {
         guard state == .awaitingResponse, hasRecord else {
             close()
             return
@@ -452,17 +392,15 @@ final class HTTP1ClientConnection: ClientConnection {
     func close(reason: String = "aborted: connection closed by the client") {
         guard state != .closing else { return }
         if hasRecord { finish(.reset, error: reason, at: uv_hrtime()) }
-        state = .closing
-        uv_close(cuv_tcp_as_handle(handle), HTTP1ClientConnection.closeCallback)
+        closeHandle()
     }
 
-    private func didClose() {
-        context.liveConnections -= 1
-        if hasRecord, let error = pendingConnectError {
+    override func transportDidClose() {
+        if hasRecord, let error = connectError {
             let now = uv_hrtime()
             record.startNanos = now
             if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
-            finishRecord(.connectFailed, error: "connect to \(context.address) failed: \(error)", at: now)
+            finishRecord(.connectFailed, error: error, at: now)
         }
         owner.connectionDidClose(self)
     }

@@ -10,7 +10,7 @@ internal import CUV
 /// when it closes: NO_ERROR after the server's END_STREAM is a completed response; RST_STREAM, REFUSED_STREAM
 /// or GOAWAY make a `reset` record whose error names the RFC 9113 §7 code. Ownership: the libuv handle holds
 /// a +1 on this object from `init` until the close callback (STYLE.md §D.2).
-final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
+final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2SessionDelegate {
     /// One request on one stream.
     private final class Stream {
         var record: RequestRecord
@@ -20,20 +20,13 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
         init(record: RequestRecord) { self.record = record }
     }
 
-    let id: Int
     private unowned let owner: any ClientConnectionOwner
-    private let context: ClientContext
     private let arena: HTTP2RequestArena
     private let maxStreams: Int
-    private let handle: UnsafeMutablePointer<uv_tcp_t>
-    private let connectRequest: UnsafeMutablePointer<uv_connect_t>
-    private let writeRequest: UnsafeMutablePointer<uv_write_t>
-    private(set) var state: ClientConnectionState = .connecting
     private var session: NGHTTP2Session!
     private var streams: [Int32: Stream] = [:]
     /// Requests given to `send` before the connection was up: (index, intended ns).
     private var waiting: [(Int, UInt64)] = []
-    private var connectStartNanos: UInt64 = 0
     /// Time of the read being parsed (stamped on its SSE events).
     private var readNanos: UInt64 = 0
     /// The bytes of the `uv_write` in flight (not touched until its callback) and the next write's bytes.
@@ -57,54 +50,16 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
     /// Opens a TCP connection to `context.address` for h2c. Throws `UVError` when libuv refuses to start the
     /// connect. `maxStreams`: `--max-streams`, further capped by the server's SETTINGS_MAX_CONCURRENT_STREAMS.
     init(context: ClientContext, owner: any ClientConnectionOwner, arena: HTTP2RequestArena, maxStreams: Int) throws(UVError) {
-        self.context = context
         self.owner = owner
         self.arena = arena
         self.maxStreams = max(1, maxStreams)
-        self.id = context.makeConnectionID()
-        handle = .allocate(capacity: 1)
-        connectRequest = .allocate(capacity: 1)
-        writeRequest = .allocate(capacity: 1)
-        let rc = uv_tcp_init(context.loop.raw, handle)
-        if rc != 0 {
-            handle.deallocate(); connectRequest.deallocate(); writeRequest.deallocate()
-            throw UVError(code: rc)
-        }
+        try super.init(context: context, id: context.makeConnectionID())
+        // Before any libuv callback can run (they come on later loop turns).
         session = NGHTTP2Session(role: .client, delegate: self, maxConcurrentStreams: UInt32(self.maxStreams))
-        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        context.liveConnections += 1
-        uv_tcp_nodelay(handle, 1)
-        connectRequest.pointee.data = handle.pointee.data
-        writeRequest.pointee.data = handle.pointee.data
-        connectStartNanos = uv_hrtime()
-        let crc = context.address.withSockAddr { addr in
-            uv_tcp_connect(connectRequest, handle, addr) { req, status in
-                HTTP2ClientConnection.from(req!.pointee.data).didConnect(status: status)
-            }
-        }
-        if crc != 0 {
-            connectError = "connect to \(context.address) failed: \(UVError(code: crc))"
-            state = .closing
-            uv_close(cuv_tcp_as_handle(handle), HTTP2ClientConnection.closeCallback)
-        }
     }
 
-    private var connectError: String?
-
-    deinit {
-        handle.deallocate()
-        connectRequest.deallocate()
-        writeRequest.deallocate()
-    }
-
-    @inline(__always) private static func from(_ p: UnsafeMutableRawPointer?) -> HTTP2ClientConnection {
-        Unmanaged<HTTP2ClientConnection>.fromOpaque(p!).takeUnretainedValue()
-    }
-
-    private static let closeCallback: uv_close_cb = { h in
-        let me = Unmanaged<HTTP2ClientConnection>.fromOpaque(h!.pointee.data).takeRetainedValue()
-        h!.pointee.data = nil
-        me.didClose()
+    @inline(__always) private static func connection(_ p: UnsafeMutableRawPointer?) -> HTTP2ClientConnection {
+        unsafeDowncast(TCPClientTransport.transport(p), to: HTTP2ClientConnection.self)
     }
 
     // MARK: ClientConnection
@@ -164,45 +119,31 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
 
     // MARK: libuv events
 
-    private func didConnect(status: Int32) {
+    override func transportDidConnect(status: Int32) {
         guard state == .connecting else { return }
         if status < 0 {
             failAll(.connectFailed, "connect to \(context.address) failed: \(UVError(code: status))")
             close(reason: "connect failed")
             return
         }
-        let rc = uv_read_start(cuv_tcp_as_stream(handle), { h, _, buf in
-            let me = HTTP2ClientConnection.from(h!.pointee.data)
-            buf!.pointee = uv_buf_init(me.context.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                       UInt32(me.context.readBuffer.count))
-        }, { s, nread, buf in
-            let now = uv_hrtime()  // once per read, before any parsing
-            let me = HTTP2ClientConnection.from(s!.pointee.data)
-            if nread > 0 {
-                me.didRead(UnsafeRawBufferPointer(start: buf!.pointee.base, count: nread), at: now)
-            } else if nread < 0 {
-                me.didReadError(Int32(nread), at: now)
-            }
-        })
+        let rc = startReading()
         if rc != 0 {
             failAll(.connectFailed, "cannot read from \(context.address): \(UVError(code: rc))")
             close(reason: "read failed")
             return
         }
-        if let tlsContext = context.tls {
+        do {
+            tls = try makeTLSSession()
+        } catch {
+            failAll(.connectFailed, "\(context.address): \(error)")
+            close(reason: "TLS failed")
+            return
+        }
+        if let session = tls {
             // Stay `.connecting` (under the connect timeout) until the handshake agrees on h2.
-            do {
-                let session = try TLSSession(context: tlsContext, host: context.serverName)
-                session.handshakeStartNanos = uv_hrtime()
-                tls = session
-                if case .failed(let why) = session.handshake() {
-                    failAll(.connectFailed, "\(context.address): \(why)")
-                    close(reason: "TLS handshake failed")
-                    return
-                }
-            } catch {
-                failAll(.connectFailed, "\(context.address): \(error)")
-                close(reason: "TLS failed")
+            if case .failed(let why) = session.handshake() {
+                failAll(.connectFailed, "\(context.address): \(why)")
+                close(reason: "TLS handshake failed")
                 return
             }
             flush()
@@ -237,7 +178,7 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
             }
             state = .idle
         case .closed:
-            didReadError(UVError.eof, at: now)
+            transportDidReadError(UVError.eof, at: now)
         case .handshaking, .open:
             break
         }
@@ -255,7 +196,7 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
         }
     }
 
-    private func didRead(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
+    override func transportDidRead(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
         guard state != .closing else { return }
         readNanos = now
         let error: String?
@@ -281,7 +222,7 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
         deliverFinished()
     }
 
-    private func didReadError(_ code: Int32, at now: UInt64) {
+    override func transportDidReadError(_ code: Int32, at now: UInt64) {
         let text = code == UVError.eof ? "connection closed by the server" : "read failed: \(UVError(code: code))"
         failAll(.reset, text, at: now)
         close(reason: text)
@@ -326,8 +267,8 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
         let rc = writing.withUnsafeBytes { raw -> Int32 in
             var buf = uv_buf_t(base: UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
                                len: raw.count)
-            return uv_write(writeRequest, cuv_tcp_as_stream(handle), &buf, 1) { req, status in
-                HTTP2ClientConnection.from(req!.pointee.data).didWrite(status: status)
+            return uv_write(writeRequest, stream, &buf, 1) { req, status in
+                HTTP2ClientConnection.connection(req!.pointee.data).didWrite(status: status)
             }
         }
         if rc != 0 {
@@ -492,12 +433,10 @@ final class HTTP2ClientConnection: ClientConnection, NGHTTP2SessionDelegate {
     func close(reason: String) {
         guard state != .closing else { return }
         failAll(.reset, reason)
-        state = .closing
-        uv_close(cuv_tcp_as_handle(handle), HTTP2ClientConnection.closeCallback)
+        closeHandle()
     }
 
-    private func didClose() {
-        context.liveConnections -= 1
+    override func transportDidClose() {
         owner.connectionDidClose(self)
     }
 }

@@ -1,0 +1,118 @@
+internal import CUV
+
+/// What every client connection shares below its protocol: the libuv TCP handle and its connect and write
+/// requests, the connect itself, the read callbacks (one `uv_hrtime` per read, taken before any parsing),
+/// the TLS session set-up for HTTPS and the close. `HTTP1ClientConnection` and `HTTP2ClientConnection`
+/// subclass it and override the `transport…` hooks. Loop thread only.
+///
+/// Ownership (STYLE.md §D.2): the handle holds a +1 on the object from `init` until the close callback; the
+/// connect and write requests borrow it.
+class TCPClientTransport {
+    /// Unique within the run (`ClientContext.makeConnectionID`).
+    let id: Int
+    let context: ClientContext
+    let handle: UnsafeMutablePointer<uv_tcp_t>
+    let connectRequest: UnsafeMutablePointer<uv_connect_t>
+    /// The one write request a subclass may have in flight at a time.
+    let writeRequest: UnsafeMutablePointer<uv_write_t>
+    var state: ClientConnectionState = .connecting
+    /// `uv_hrtime` of the connect call (the connect timeout covers the TLS handshake too), ns.
+    let connectStartNanos: UInt64
+    /// Set when libuv refused to start the connect: the handle is already closing and the connect callback
+    /// will not run; requests given to the connection fail with this text.
+    private(set) var connectError: String?
+
+    /// Opens a TCP connection to `context.address`. Throws `UVError` when libuv cannot make the handle
+    /// (nothing is left open then).
+    init(context: ClientContext, id: Int) throws(UVError) {
+        self.context = context
+        self.id = id
+        handle = .allocate(capacity: 1)
+        connectRequest = .allocate(capacity: 1)
+        writeRequest = .allocate(capacity: 1)
+        connectStartNanos = uv_hrtime()
+        let rc = uv_tcp_init(context.loop.raw, handle)
+        if rc != 0 {
+            handle.deallocate(); connectRequest.deallocate(); writeRequest.deallocate()
+            throw UVError(code: rc)
+        }
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        context.liveConnections += 1
+        uv_tcp_nodelay(handle, 1)
+        connectRequest.pointee.data = handle.pointee.data
+        writeRequest.pointee.data = handle.pointee.data
+        let crc = context.address.withSockAddr { addr in
+            uv_tcp_connect(connectRequest, handle, addr) { req, status in
+                TCPClientTransport.transport(req!.pointee.data).transportDidConnect(status: status)
+            }
+        }
+        if crc != 0 {
+            connectError = "connect to \(context.address) failed: \(UVError(code: crc))"
+            state = .closing
+            uv_close(cuv_tcp_as_handle(handle), TCPClientTransport.closeCallback)
+        }
+    }
+
+    deinit {
+        handle.deallocate()
+        connectRequest.deallocate()
+        writeRequest.deallocate()
+    }
+
+    @inline(__always) static func transport(_ p: UnsafeMutableRawPointer?) -> TCPClientTransport {
+        Unmanaged<TCPClientTransport>.fromOpaque(p!).takeUnretainedValue()
+    }
+
+    private static let closeCallback: uv_close_cb = { h in
+        let me = Unmanaged<TCPClientTransport>.fromOpaque(h!.pointee.data).takeRetainedValue()
+        h!.pointee.data = nil
+        me.context.liveConnections -= 1
+        me.transportDidClose()
+    }
+
+    var stream: UnsafeMutablePointer<uv_stream_t> { cuv_tcp_as_stream(handle) }
+
+    /// Starts reading into the loop's shared buffer; returns libuv's status.
+    func startReading() -> Int32 {
+        uv_read_start(stream, { h, _, buf in
+            let me = TCPClientTransport.transport(h!.pointee.data)
+            buf!.pointee = uv_buf_init(me.context.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                       UInt32(me.context.readBuffer.count))
+        }, { s, nread, buf in
+            let now = uv_hrtime()  // once per read, before any parsing
+            let me = TCPClientTransport.transport(s!.pointee.data)
+            if nread > 0 {
+                me.transportDidRead(UnsafeRawBufferPointer(start: buf!.pointee.base, count: nread), at: now)
+            } else if nread < 0 {
+                me.transportDidReadError(Int32(nread), at: now)
+            }
+        })
+    }
+
+    /// HTTPS: a TLS session for this connection (SNI and certificate name `context.serverName`), its
+    /// handshake started; nil on plain TCP. Throws `FastPerfError` when OpenSSL cannot make the session.
+    func makeTLSSession() throws -> TLSSession? {
+        guard let tlsContext = context.tls else { return nil }
+        let session = try TLSSession(context: tlsContext, host: context.serverName)
+        session.handshakeStartNanos = uv_hrtime()
+        return session
+    }
+
+    /// Closes the handle (idempotent); `transportDidClose` runs in the close callback.
+    func closeHandle() {
+        guard state != .closing else { return }
+        state = .closing
+        uv_close(cuv_tcp_as_handle(handle), TCPClientTransport.closeCallback)
+    }
+
+    // MARK: hooks for the protocol subclasses
+
+    /// The connect finished (`status` < 0: it failed).
+    func transportDidConnect(status: Int32) {}
+    /// Bytes read, stamped `now`; valid only during the call.
+    func transportDidRead(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {}
+    /// A read error or EOF (`UVError.eof`).
+    func transportDidReadError(_ code: Int32, at now: UInt64) {}
+    /// The handle is closed; no more callbacks.
+    func transportDidClose() {}
+}
