@@ -7,22 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20000}; C=${2:-64}; T=${3:-64}
 H1=18480; H2=18481; W=$(mktemp -d /tmp/fastperf-bench.XXXXXX); chmod 755 "$W"  # nginx workers (www-data) read the body file
-BENCH_DIR=${FASTPERF_BENCH_DIR:-../shared/bench}
-need=""
-command -v nginx >/dev/null || need="$need nginx-light"
-command -v h2load >/dev/null || need="$need nghttp2-client"
-command -v wrk >/dev/null || need="$need wrk"
-[ -x /usr/bin/time ] || need="$need time"
-if [ -n "$need" ]; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
-fi
-swift build -c release >/dev/null
-FP=.build/release/fastperf
-sh "$BENCH_DIR/nginx_sse.sh" $H1 $H2 $T "$W" >/dev/null
-trap 'kill "$(cat "$W/nginx.pid")" 2>/dev/null || true; rm -rf "$W"' EXIT
-sleep 0.5
-printf '{"model":"bench-model","messages":[{"role":"user","content":"hi"}],"stream":true}' > "$W/body.json"
+. Benchmarks/lib.sh
+need_tools nginx:nginx-light h2load:nghttp2-client wrk:wrk time:time
+build_release
+start_nginx_sse $H1 $H2 $T "$W"
 cat > "$W/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"model":"bench-model","messages":[{"role":"user","content":"hi"}],"stream":true}'
@@ -32,11 +20,6 @@ URL=http://127.0.0.1:$H1/v1/chat/completions
 # Warm nginx up once.
 h2load --h1 -n 2000 -c $C -t 1 -d "$W/body.json" -H 'Content-Type: application/json' $URL >/dev/null
 
-# measure NAME CMD...: runs CMD under /usr/bin/time, keeps its stdout in $W/NAME.out, CPU s and peak KiB in $W/NAME.time
-measure() {
-  local name=$1; shift
-  /usr/bin/time -f "%U %S %M %e" -o "$W/$name.time" "$@" > "$W/$name.out" 2> "$W/$name.err" || { echo "$name failed:"; tail -5 "$W/$name.err"; exit 1; }
-}
 measure h2load h2load --h1 -n $N -c $C -t 1 -d "$W/body.json" -H 'Content-Type: application/json' $URL
 measure wrk wrk -t 1 -c $C -d 5s -s "$W/post.lua" $URL
 for store in full metrics; do

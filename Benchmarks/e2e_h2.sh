@@ -9,28 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20000}; C=${2:-64}; M=${3:-10}; T=${4:-64}
 H1=18580; H2=18581; W=$(mktemp -d /tmp/fastperf-bench.XXXXXX); chmod 755 "$W"
-BENCH_DIR=${FASTPERF_BENCH_DIR:-../shared/bench}
-need=""
-command -v nginx >/dev/null || need="$need nginx-light"
-command -v h2load >/dev/null || need="$need nghttp2-client"
-[ -x /usr/bin/time ] || need="$need time"
-if [ -n "$need" ]; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
-fi
-swift build -c release >/dev/null
-FP=.build/release/fastperf
-sh "$BENCH_DIR/nginx_sse.sh" $H1 $H2 $T "$W" >/dev/null
-trap 'kill "$(cat "$W/nginx.pid")" 2>/dev/null || true; rm -rf "$W"' EXIT
-sleep 0.5
-printf '{"model":"bench-model","messages":[{"role":"user","content":"hi"}],"stream":true}' > "$W/body.json"
+. Benchmarks/lib.sh
+need_tools nginx:nginx-light h2load:nghttp2-client time:time
+build_release
+start_nginx_sse $H1 $H2 $T "$W"
 URL=http://127.0.0.1:$H2/v1/chat/completions
 h2load -n 2000 -c $C -m $M -t 1 -d "$W/body.json" -H 'Content-Type: application/json' $URL >/dev/null  # warm up
 
-measure() {
-  local name=$1; shift
-  /usr/bin/time -f "%U %S %M %e" -o "$W/$name.time" "$@" > "$W/$name.out" 2> "$W/$name.err" || { echo "$name failed:"; tail -5 "$W/$name.err"; exit 1; }
-}
 measure h2load h2load -n $N -c $C -m $M -t 1 -d "$W/body.json" -H 'Content-Type: application/json' $URL
 for store in full metrics; do
   measure fastperf-$store $FP perf --url $URL --http2 --parallel $((C * M)) --max-streams $M --number $N --max-tokens $T \

@@ -7,11 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20000}; C=${2:-64}; T=${3:-64}; PORT=18584
 W=$(mktemp -d /tmp/fastperf-https.XXXXXX); chmod 755 "$W"  # nginx workers (www-data) read the files
-BENCH_DIR=${FASTPERF_BENCH_DIR:-../shared/bench}
-scripts/setup.sh >/dev/null
-[ -x /usr/bin/time ] || { SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"; $SUDO apt-get install -y -qq time >/dev/null; }
-swift build -c release >/dev/null
-FP=.build/release/fastperf
+. Benchmarks/lib.sh
+need_tools nginx:nginx-light h2load:nghttp2-client openssl:openssl time:time
+build_release
 python3 "$BENCH_DIR/make_sse.py" "$T" > "$W/body.sse"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "subjectAltName=DNS:localhost" \
   -keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null

@@ -1,0 +1,38 @@
+# Shared set-up of the benchmark scripts (sourced from the repository root).
+BENCH_DIR=${FASTPERF_BENCH_DIR:-../shared/bench}
+
+# need_tools CMD:PACKAGE ...: installs the Debian packages whose command is missing (`time` means /usr/bin/time).
+need_tools() {
+  local need="" pair cmd
+  for pair in "$@"; do
+    cmd=${pair%%:*}
+    if [ "$cmd" = time ]; then [ -x /usr/bin/time ] || need="$need ${pair#*:}"
+    else command -v "$cmd" >/dev/null || need="$need ${pair#*:}"; fi
+  done
+  if [ -n "$need" ]; then
+    local SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
+  fi
+}
+
+# build_release: builds the release binary and sets FP to it.
+build_release() {
+  swift build -c release >/dev/null
+  FP=.build/release/fastperf
+}
+
+# start_nginx_sse H1PORT H2PORT TOKENS DIR: the canned-SSE nginx of ../shared/bench (stopped and DIR removed
+# on exit) and DIR/body.json, a chat request body for h2load and wrk.
+start_nginx_sse() {
+  sh "$BENCH_DIR/nginx_sse.sh" "$1" "$2" "$3" "$4" >/dev/null
+  trap "kill \"\$(cat '$4/nginx.pid')\" 2>/dev/null || true; rm -rf '$4'" EXIT
+  sleep 0.5
+  printf '{"model":"bench-model","messages":[{"role":"user","content":"hi"}],"stream":true}' > "$4/body.json"
+}
+
+# measure NAME CMD...: runs CMD under /usr/bin/time; its stdout goes to $W/NAME.out and its user s, system s,
+# peak KiB and wall s to $W/NAME.time. Stops the script with the command's last lines when it fails.
+measure() {
+  local name=$1; shift
+  /usr/bin/time -f "%U %S %M %e" -o "$W/$name.time" "$@" > "$W/$name.out" 2> "$W/$name.err" || { echo "$name failed:"; tail -5 "$W/$name.err"; exit 1; }
+}
