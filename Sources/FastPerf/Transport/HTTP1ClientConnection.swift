@@ -22,12 +22,9 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
     /// `uv_hrtime` of the connect call, of the last byte read or sent (idle timeout), in ns.
     private var lastActivityNanos: UInt64 = 0
     private var responseKeepAlive = true
-    /// HTTPS: the TLS session (nil for plain TCP), whether its handshake is still running, and ciphertext
-    /// waiting to be written / handed to libuv (kept alive until the write callback).
+    /// HTTPS: the TLS session (nil for plain TCP) and the ciphertext it produced, to be written.
     private var tls: TLSSession?
     private var tlsOut: [UInt8] = []
-    private var tlsWriting: [UInt8] = []
-    private var tlsWriteInFlight = false
     /// Responses completed on this connection (a reused connection may be closed by the server when idle).
     private var completedResponses = 0
     /// Capacity hints so a request's arrays are sized like the previous one's (one allocation each).
@@ -184,46 +181,19 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
         }
     }
 
-    /// Writes whatever ciphertext the TLS session produced: a direct write first, the rest through the
-    /// connection's one write request (one in flight; more output waits for its callback).
+    /// Writes whatever ciphertext the TLS session produced (one write in flight; more waits for its callback).
     private func flushTLS() {
         guard let tls, state != .closing else { return }
         tls.takeOutput(into: &tlsOut)
-        guard !tlsWriteInFlight, !tlsOut.isEmpty else { return }
-        let stream = cuv_tcp_as_stream(handle)
-        let written = tlsOut.withUnsafeBytes { raw -> Int32 in
-            var buf = uv_buf_t(base: UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
-                               len: raw.count)
-            return uv_try_write(stream, &buf, 1)
-        }
-        if written == Int32(tlsOut.count) {
-            tlsOut.removeAll(keepingCapacity: true)
-            return
-        }
-        if written < 0 && written != Int32(UV_EAGAIN.rawValue) {
-            writeFailed(written)
-            return
-        }
-        tlsWriting = Array(tlsOut[Int(max(written, 0))...])
-        tlsOut.removeAll(keepingCapacity: true)
-        tlsWriteInFlight = true
-        // `tlsWriting` is not touched again until the callback, so its storage stays where libuv points.
-        let rc = tlsWriting.withUnsafeBytes { raw -> Int32 in
-            var buf = uv_buf_t(base: UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
-                               len: raw.count)
-            return uv_write(writeRequest, stream, &buf, 1) { req, status in
-                let me = HTTP1ClientConnection.connection(req!.pointee.data)
-                me.tlsWriteInFlight = false
-                if status < 0 {
-                    if status != Int32(UV_ECANCELED.rawValue) && me.hasRecord { me.writeFailed(status) }
-                } else {
-                    me.flushTLS()
-                }
-            }
-        }
-        if rc != 0 {
-            tlsWriteInFlight = false
-            writeFailed(rc)
+        let rc = writeBuffered(&tlsOut)
+        if rc != 0 { writeFailed(rc) }
+    }
+
+    override func transportDidWrite(status: Int32) {
+        if status < 0 {
+            if status != Int32(UV_ECANCELED.rawValue) && hasRecord { writeFailed(status) }
+        } else {
+            flushTLS()
         }
     }
 

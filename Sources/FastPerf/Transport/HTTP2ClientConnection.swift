@@ -29,10 +29,8 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
     private var waiting: [(Int, UInt64)] = []
     /// Time of the read being parsed (stamped on its SSE events).
     private var readNanos: UInt64 = 0
-    /// The bytes of the `uv_write` in flight (not touched until its callback) and the next write's bytes.
-    private var writing: [UInt8] = []
+    /// Frames (ciphertext on TLS) to write next; `writeBuffered` sends them one write at a time.
     private var outgoing: [UInt8] = []
-    private var writeInFlight = false
     /// h2 over TLS: the session (ALPN `h2` required) and nghttp2's plaintext output before encryption.
     private var tls: TLSSession?
     private var plainOut: [UInt8] = []
@@ -260,26 +258,14 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
                 return
             }
         }
-        guard !writeInFlight, !outgoing.isEmpty else { return }
-        swap(&writing, &outgoing)
-        outgoing.removeAll(keepingCapacity: true)
-        writeInFlight = true
-        let rc = writing.withUnsafeBytes { raw -> Int32 in
-            var buf = uv_buf_t(base: UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
-                               len: raw.count)
-            return uv_write(writeRequest, stream, &buf, 1) { req, status in
-                HTTP2ClientConnection.connection(req!.pointee.data).didWrite(status: status)
-            }
-        }
+        let rc = writeBuffered(&outgoing)
         if rc != 0 {
-            writeInFlight = false
             failAll(.reset, "write failed: \(UVError(code: rc))")
             close(reason: "write failed")
         }
     }
 
-    private func didWrite(status: Int32) {
-        writeInFlight = false
+    override func transportDidWrite(status: Int32) {
         guard state != .closing else { return }
         if status < 0 {
             failAll(.reset, "write failed: \(UVError(code: status))")

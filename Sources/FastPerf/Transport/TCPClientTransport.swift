@@ -98,6 +98,39 @@ class TCPClientTransport {
         return session
     }
 
+    /// Owned bytes for `writeBuffered`: those handed to libuv (untouched until the callback) and those waiting.
+    private var writing: [UInt8] = []
+    private var waiting: [UInt8] = []
+    /// A `writeBuffered` write is in flight on `writeRequest`.
+    private(set) var bufferedWriteInFlight = false
+
+    /// Writes `bytes` (moved out, left empty with its capacity) through the connection's write request: at once
+    /// when no buffered write is in flight, else with whatever else queues up before its callback, which
+    /// then calls `transportDidWrite`. Returns libuv's status when it refused the write (0 otherwise).
+    @discardableResult
+    func writeBuffered(_ bytes: inout [UInt8]) -> Int32 {
+        if !bytes.isEmpty {
+            if waiting.isEmpty { swap(&waiting, &bytes) } else { waiting.append(contentsOf: bytes) }
+            bytes.removeAll(keepingCapacity: true)
+        }
+        guard !bufferedWriteInFlight, !waiting.isEmpty, state != .closing else { return 0 }
+        swap(&writing, &waiting)
+        waiting.removeAll(keepingCapacity: true)
+        bufferedWriteInFlight = true
+        // `writing` is not touched again until the callback, so its storage stays where libuv points.
+        let rc = writing.withUnsafeBytes { raw -> Int32 in
+            var buf = uv_buf_t(base: UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
+                               len: raw.count)
+            return uv_write(writeRequest, stream, &buf, 1) { req, status in
+                let me = TCPClientTransport.transport(req!.pointee.data)
+                me.bufferedWriteInFlight = false
+                me.transportDidWrite(status: status)
+            }
+        }
+        if rc != 0 { bufferedWriteInFlight = false }
+        return rc
+    }
+
     /// Closes the handle (idempotent); `transportDidClose` runs in the close callback.
     func closeHandle() {
         guard state != .closing else { return }
@@ -113,6 +146,8 @@ class TCPClientTransport {
     func transportDidRead(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {}
     /// A read error or EOF (`UVError.eof`).
     func transportDidReadError(_ code: Int32, at now: UInt64) {}
+    /// A `writeBuffered` write finished (`status` < 0: it failed, `UV_ECANCELED` when the handle closed).
+    func transportDidWrite(status: Int32) {}
     /// The handle is closed; no more callbacks.
     func transportDidClose() {}
 }
