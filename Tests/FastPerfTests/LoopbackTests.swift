@@ -14,11 +14,7 @@ struct LoopbackTests {
         let out = try BenchmarkHarness.run(args)
         #expect(out.rows.count == 40)
         #expect(out.rows.allSatisfy { $0.success })
-        let s = out.report.points[0].summary
-        let ttft = try #require(s.avgTTFTMillis)
-        let tpot = try #require(s.avgTPOTMillis)
-        #expect(abs(ttft - 50) <= 2, "avg TTFT \(ttft) ms")
-        #expect(abs(tpot - 10) <= 1, "avg TPOT \(tpot) ms")
+        try BenchmarkHarness.expectTimeline(out, server, ttft: 50, itl: 10, tokens: 20)
         #expect(out.rows.allSatisfy { $0.int("completion_tokens") == 20 })
         #expect(out.report.points[0].client.peakInFlight == 4)
         #expect(out.report.points[0].loopCloseStatus == 0)

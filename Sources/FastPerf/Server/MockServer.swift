@@ -45,6 +45,9 @@ public struct MockServerConfiguration: Sendable {
 /// Embeddings and rerank answer one JSON body after TTFT.
 public final class MockServer: Sendable {
     public let configuration: MockServerConfiguration
+    /// How late the server's own timers sent what it promised, so a test can tell a client's measurement
+    /// error from a server that was late on a loaded machine.
+    public let lateness = MockServerLateness()
     private let state = Mutex<(thread: OSThread?, waker: LoopWaker?, port: Int)>((nil, nil, 0))
 
     public init(configuration: MockServerConfiguration) {
@@ -59,13 +62,14 @@ public final class MockServer: Sendable {
     public func start() throws -> Int {
         let ready = Mutex<Result<(Int, LoopWaker), FastPerfError>?>(nil)
         let config = configuration
+        let lateness = self.lateness
         let thread = try OSThread(name: "fastperf-serve") {
             let loop: EventLoop
             do { loop = try EventLoop() } catch {
                 ready.withLock { $0 = .failure(FastPerfError("\(error)")) }
                 return
             }
-            let server = MockServerLoop(loop: loop, configuration: config)
+            let server = MockServerLoop(loop: loop, configuration: config, lateness: lateness)
             do {
                 let port = try server.listen()
                 let waker = try LoopWaker(loop: loop) { server.shutdown() }
@@ -115,15 +119,49 @@ public final class MockServer: Sendable {
     }
 }
 
+/// Sums, over finished streamed responses, of how late (ns, ≥ 0) the server wrote the first and the last
+/// token against their due times (request + TTFT, request + TTFT + (n − 1) × ITL). Written by the server's
+/// loop thread, read by anyone.
+public final class MockServerLateness: Sendable {
+    private let streams = Atomic<UInt64>(0)
+    private let firstNanos = Atomic<UInt64>(0)
+    private let lastNanos = Atomic<UInt64>(0)
+
+    /// Streamed responses finished so far.
+    public var count: Int { Int(streams.load(ordering: .acquiring)) }
+    /// Mean lateness of the first token, in ms (0 before any stream finished).
+    public var meanFirstTokenMillis: Double { mean(firstNanos) }
+    /// Mean lateness of the last token, in ms (0 before any stream finished).
+    public var meanLastTokenMillis: Double { mean(lastNanos) }
+
+    func record(firstNanos first: UInt64, lastNanos last: UInt64) {
+        firstNanos.add(first, ordering: .relaxed)
+        lastNanos.add(last, ordering: .relaxed)
+        streams.add(1, ordering: .releasing)
+    }
+
+    private func mean(_ sum: borrowing Atomic<UInt64>) -> Double {
+        let n = streams.load(ordering: .acquiring)
+        return n == 0 ? 0 : Double(sum.load(ordering: .relaxed)) / Double(n) / 1e6
+    }
+}
+
 /// The mock server's state on its loop thread.
 final class MockServerLoop {
     let loop: EventLoop
     let configuration: MockServerConfiguration
+    let lateness: MockServerLateness
     var listener: TCPListener?
     var waker: LoopWaker?
     var exchanges: [ObjectIdentifier: MockExchange] = [:]
     /// `uv_hrtime` when the server started listening (the stall is timed from it).
     let startNanos = MonotonicClock.nowNanos()
+
+    init(loop: EventLoop, configuration: MockServerConfiguration, lateness: MockServerLateness) {
+        self.loop = loop
+        self.configuration = configuration
+        self.lateness = lateness
+    }
 
     /// `due` moved to the end of the configured stall when it falls inside it, ns.
     func afterStall(_ due: UInt64) -> UInt64 {
@@ -131,11 +169,6 @@ final class MockServerLoop {
         let from = startNanos + UInt64(configuration.stallAtMillis * 1e6)
         let to = from + UInt64(configuration.stallMillis * 1e6)
         return due >= from && due < to ? to : due
-    }
-
-    init(loop: EventLoop, configuration: MockServerConfiguration) {
-        self.loop = loop
-        self.configuration = configuration
     }
 
     func listen() throws -> Int {
@@ -212,6 +245,8 @@ final class MockExchange: ServerConnectionDelegate {
         var items: [String] = []
         /// DashScope `incremental_output`: each event carries new text (else the whole text so far).
         var incremental = false
+        /// How late the first token went out, in ns.
+        var firstLateNanos: UInt64 = 0
     }
 
     init(server: MockServerLoop, connection: any MockWire) {
@@ -362,6 +397,11 @@ final class MockExchange: ServerConnectionDelegate {
         let now = MonotonicClock.nowNanos()
         var bytes: [UInt8] = []
         while plan.sent < plan.tokens && dueNanos(token: plan.sent, plan) <= now + 500_000 {
+            if plan.sent == 0 { plan.firstLateNanos = now &- min(now, dueNanos(token: 0, plan)) }
+            if plan.sent == plan.tokens - 1 {
+                let due = dueNanos(token: plan.sent, plan)
+                server.lateness.record(firstNanos: plan.firstLateNanos, lastNanos: now &- min(now, due))
+            }
             Self.appendSSE(MockAPIFormat.token(plan, plan.sent), to: &bytes)
             plan.sent += 1
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import FastPerf
 
 /// Runs `Benchmark.run` into a fresh temporary outputs folder and reads back what it stored.
@@ -87,6 +88,27 @@ enum BenchmarkHarness {
         configure(&config)
         let server = MockServer(configuration: config)
         return (server, try server.start())
+    }
+
+    /// Checks a closed-loop point's mean TTFT and TPOT against the mock server's timeline (`ttft` ms, then one
+    /// token every `itl` ms, `tokens` tokens) as the server actually kept it: its timers may fire late on a
+    /// loaded machine, and the server reports by how much (`MockServerLateness`), so what is left over is the
+    /// client's own error, which must stay within `tolerance` ms. The client can never see the first token
+    /// before it was due (the server may send 0.5 ms early).
+    static func expectTimeline(_ out: Outcome, _ server: MockServer, ttft: Double, itl: Double, tokens: Int,
+                               tolerance: Double = 2, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let s = out.report.points[0].summary
+        let measuredTTFT = try #require(s.avgTTFTMillis, sourceLocation: sourceLocation)
+        let measuredTPOT = try #require(s.avgTPOTMillis, sourceLocation: sourceLocation)
+        let late = server.lateness
+        #expect(late.count == out.rows.count, sourceLocation: sourceLocation)
+        let expectedTTFT = ttft + late.meanFirstTokenMillis
+        let expectedTPOT = itl + (late.meanLastTokenMillis - late.meanFirstTokenMillis) / Double(tokens - 1)
+        #expect(measuredTTFT >= ttft - 0.5, "avg TTFT \(measuredTTFT) ms", sourceLocation: sourceLocation)
+        #expect(abs(measuredTTFT - expectedTTFT) <= tolerance,
+                "avg TTFT \(measuredTTFT) ms, server sent at \(expectedTTFT) ms", sourceLocation: sourceLocation)
+        #expect(abs(measuredTPOT - expectedTPOT) <= tolerance / 2,
+                "avg TPOT \(measuredTPOT) ms, server kept \(expectedTPOT) ms", sourceLocation: sourceLocation)
     }
 
     /// Replays `steps` from a loopback server for `number` requests and returns the rows.
