@@ -46,6 +46,41 @@ struct LoopbackTests {
         #expect(out.summaryJSON["Success Requests"] as? Int == 90)
     }
 
+    /// Reads like `openai`, 2 ms per response: a writer at most 500 rows/s, far slower than the loop.
+    struct SlowParse: APIPlugin {
+        var defaultPath: String { "/v1/chat/completions" }
+        func buildRequest(_ item: DatasetItem, arguments: RunArguments, path: String) throws -> APIRequest {
+            try OpenAIPlugin().buildRequest(item, arguments: arguments, path: path)
+        }
+        func parseResponses(_ record: RequestRecord, request: APIRequest) -> ParsedResponse {
+            usleep(2000)
+            return OpenAIPlugin().parseResponses(record, request: request)
+        }
+    }
+
+    /// A writer slower than the loop: with a 4-slot ring the closed loop stops sending while finished records
+    /// wait for the ring, so a loop never holds more than its 8 requests in flight (without the pause it would
+    /// hold nearly all 200), and still every request is one row. Over HTTP/1.1 and h2c.
+    @Test(arguments: [false, true]) func slowWriterPausesTheClosedLoop(http2: Bool) throws {
+        PluginRegistry.register(api: "test-slow-parse", SlowParse())
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 0, itlMillis: 0) { $0.http2 = true }
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 8, number: 200)
+        args.api = "test-slow-parse"
+        args.threads = 1
+        args.maxTokens = 2
+        args.http2 = http2
+        args.maxStreams = 4
+        let out = try BenchmarkHarness.run(args, ringCapacity: 4)
+        #expect(out.rows.count == 200)
+        #expect(out.rows.allSatisfy { $0.success })
+        let client = out.report.points[0].client
+        #expect(client.ringOverflows > 0)
+        #expect(client.peakOverflow >= 1 && client.peakOverflow <= 8, "peak overflow \(client.peakOverflow)")
+        #expect(client.peakInFlight == 8)
+        #expect(out.report.points[0].loopCloseStatus == 0)
+    }
+
     @Test func nonStreamAgainstMockServer() throws {
         let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 20, itlMillis: 1)
         defer { server.stop() }

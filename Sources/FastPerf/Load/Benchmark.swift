@@ -175,9 +175,16 @@ public enum Benchmark {
                       scheme: scheme)
     }
 
+    /// Slots of each loop's ring to the writer. A full ring pauses a closed loop's sending (`ClosedLoopDriver`),
+    /// so this bounds the finished records held in memory: 512 streamed 64-token responses (≈12 KiB each)
+    /// are ≈6 MiB per loop, and at 30k requests/s still ≈35 ms of slack for a writer pausing on a checkpoint.
+    public static let ringCapacity = 512
+
     /// Runs every sweep point. `log` receives progress and report lines (also written to `benchmark.log`).
-    /// Throws `FastPerfError` for bad arguments, unreadable datasets, an unreachable server or a storage failure.
-    public static func run(_ arguments: RunArguments, log: @escaping @Sendable (String) -> Void) throws -> BenchmarkReport {
+    /// `ringCapacity` (a power of two) is for tests. Throws `FastPerfError` for bad arguments, unreadable
+    /// datasets, an unreachable server or a storage failure.
+    public static func run(_ arguments: RunArguments, ringCapacity: Int = ringCapacity,
+                           log: @escaping @Sendable (String) -> Void) throws -> BenchmarkReport {
         var args = arguments
         try validate(args)
         let plugin = try PluginRegistry.api(named: args.api)
@@ -300,13 +307,14 @@ public enum Benchmark {
                 w.number = min(warmup, maxNumber)
                 tee("Warm-up: \(w.number) requests (not measured, not stored)")
                 _ = try runPoint(spec: w, directory: nil, arguments: args, argsJSON: argsJSON, address: address,
-                                 arena: arena, http2: http2Arena, tls: tls, requests: requests, plugin: plugin, tokenCounter: nil, log: tee)
+                                 arena: arena, http2: http2Arena, tls: tls, requests: requests, plugin: plugin, tokenCounter: nil,
+                                 ringCapacity: ringCapacity, log: tee)
                 if StopSignal.received > 0 { break }
             }
             let point = try runPoint(spec: spec, directory: dir.path, arguments: args,
                                      argsJSON: argsJSON, address: address, arena: arena, http2: http2Arena, tls: tls, requests: requests,
                                      plugin: plugin, tokenCounter: tokenCounter,
-                                     log: tee)
+                                     ringCapacity: ringCapacity, log: tee)
             points.append(point)
             do { try PointCounters(point, url: target.url).save(databasePath: dir.path + "/benchmark_data.db") } catch { tee("Warning: \(error)") }
             if StopSignal.received > 0 {
@@ -371,14 +379,14 @@ public enum Benchmark {
     private static func runPoint(spec: PointSpec, directory: String?, arguments args: RunArguments,
                                  argsJSON: String, address: SocketAddress, arena: RequestArena, http2: HTTP2RequestArena?,
                                  tls: ClientTLS?, requests: [APIRequest], plugin: any APIPlugin, tokenCounter: TokenCounter?,
-                                 log: @escaping @Sendable (String) -> Void) throws -> BenchmarkPoint {
+                                 ringCapacity: Int, log: @escaping @Sendable (String) -> Void) throws -> BenchmarkPoint {
         let number = spec.number
         let parallel = spec.parallel
         let progress = RunProgress(totalRequests: number)
         // One loop thread per core by default, never more loops than connections (or than requests).
         let cores = args.threads > 0 ? args.threads : ProcessInfo.processInfo.activeProcessorCount
         let loops = max(1, min(cores, parallel > 0 ? parallel : number))
-        let rings = (0..<loops).map { _ in SPSCRing<RequestRecord>(capacity: 8192) }
+        let rings = (0..<loops).map { _ in SPSCRing<RequestRecord>(capacity: ringCapacity) }
         let monoAnchor = MonotonicClock.nowNanos()
         let wallAnchor = Date().timeIntervalSince1970
         var writerPlan = WriterPlan(rings: rings, requests: requests, plugin: plugin, expected: number, loops: loops,
@@ -474,6 +482,7 @@ public enum Benchmark {
             loopLagMaxMillis: lag.totalCount > 0 ? Double(lag.max) / 1e6 : 0,
             loopLagSamples: Int(lag.totalCount),
             ringOverflows: progress.ringOverflows.load(ordering: .relaxed),
+            peakOverflow: progress.peakOverflow.load(ordering: .relaxed),
             peakInFlight: progress.peakInFlight.load(ordering: .relaxed),
             peakRSSBytes: ResourceUsage.peakRSSBytes(),
             sendLagP99Millis: summary.openLoop?.sendLagP99Millis)

@@ -20,6 +20,9 @@ public struct ClientUsage: Sendable {
     public var loopLagSamples: Int = 0
     /// Records that waited on a loop's overflow list because the ring to the writer was full.
     public let ringOverflows: Int
+    /// Most records one loop held on its overflow list at once (a closed loop stops sending while it holds
+    /// any, so at most the loop's requests in flight then).
+    public var peakOverflow: Int = 0
     /// Most requests in flight at once.
     public let peakInFlight: Int
     /// Peak resident set size of the process so far, bytes.
@@ -63,7 +66,7 @@ public struct ClientUsage: Sendable {
             reasons.append(String(format: "a loop thread was busy %.0f%% of the time", busiestLoopFraction * 100))
         }
         if ringOverflows > 0 {
-            reasons.append("\(ringOverflows) records waited for the writer (ring full)")
+            reasons.append("\(ringOverflows) records waited for the writer (ring full; a closed loop pauses sending then)")
         }
         return reasons
     }

@@ -2,7 +2,8 @@ import Histogram
 
 /// What every load driver on a loop thread shares: the loop's client connections, delivery of finished
 /// records to the writer through the loop's SPSC ring (with a local overflow list when the ring is full, so
-/// the loop never blocks and never drops a record), and a 10 ms sweep timer that retries the overflow,
+/// the loop never blocks and never drops a record; a closed loop also stops starting requests until the
+/// overflow is back in the ring, which bounds memory when the writer is the slower side), and a 10 ms sweep timer that retries the overflow,
 /// applies timeouts (every 50 ms), measures loop lag and reacts to stop and abort requests.
 /// Subclasses decide what to send when (`ClosedLoopDriver`, `OpenLoopDriver`). Loop thread only.
 class LoopDriver: ClientConnectionOwner {
@@ -140,11 +141,15 @@ class LoopDriver: ClientConnectionOwner {
 
     // MARK: records
 
+    /// Finished records wait on the overflow list because the ring to the writer is full: the writer is behind.
+    var waitingForWriter: Bool { overflowHead < overflow.count }
+
     private func deliver(_ record: RequestRecord) {
         drainOverflow()
         if overflowHead < overflow.count || !plan.ring.push(record) {
             overflow.append(record)
             plan.progress.ringOverflows.add(1, ordering: .relaxed)
+            RunProgress.raise(plan.progress.peakOverflow, to: overflow.count - overflowHead)
         } else {
             plan.progress.pushed.add(1, ordering: .relaxed)
         }
@@ -214,6 +219,10 @@ final class ClosedLoopDriver: LoopDriver {
     private var exhausted = false
     /// Requests lost on a connection the server closed while idle, to send again first (arena indices).
     private var retries: [Int] = []
+    /// Connections with free slots left idle while the writer catches up (`waitingForWriter`); resumed by the
+    /// sweep once the overflow is back in the ring. Without this pause a writer slower than the loops would
+    /// let finished records (a streamed response's bytes each) pile up without bound.
+    private var paused: [ObjectIdentifier: any ClientConnection] = [:]
 
     override func begin() {
         openForFreeSlots()
@@ -222,6 +231,7 @@ final class ClosedLoopDriver: LoopDriver {
     /// Opens connections for the requests missing from `plan.parallel` in flight: one request each on
     /// HTTP/1.1, up to `--max-streams` each on HTTP/2 (so ceil(parallel / streams) connections at the start).
     private func openForFreeSlots() {
+        if waitingForWriter && !stopping { return }  // the sweep opens them once the writer caught up
         var free = plan.parallel - active
         while free > 0 {
             var batch: [(Int, UInt64)] = []
@@ -253,6 +263,10 @@ final class ClosedLoopDriver: LoopDriver {
     override func onStop() { retries.removeAll() }
 
     override func connectionIsIdle(_ connection: any ClientConnection) {
+        if waitingForWriter && !stopping && !workDone {
+            paused[ObjectIdentifier(connection)] = connection
+            return
+        }
         while connection.availableSlots > 0 && active < plan.parallel, let i = claim() { send(i, on: connection) }
         if connection.inFlight == 0 { connection.close(reason: "idle") }
     }
@@ -265,6 +279,14 @@ final class ClosedLoopDriver: LoopDriver {
     }
 
     override func connectionClosed() {
+        openForFreeSlots()
+    }
+
+    override func onTick(now: UInt64) {
+        guard !waitingForWriter || stopping, !paused.isEmpty || active < plan.parallel else { return }
+        let resumed = paused.values
+        paused = [:]
+        for c in resumed where connections[ObjectIdentifier(c)] != nil && c.state != .closing { connectionIsIdle(c) }
         openForFreeSlots()
     }
 }

@@ -9,6 +9,8 @@ final class RunProgress: Sendable {
     let pushed = Atomic<Int>(0)
     /// Times a loop found its ring full and kept the record on its overflow list.
     let ringOverflows = Atomic<Int>(0)
+    /// Most records one loop held on its overflow list at once.
+    let peakOverflow = Atomic<Int>(0)
     /// Loop threads that have finished (all their records pushed).
     let loopsFinished = Atomic<Int>(0)
     /// Requests in flight right now, and the most seen at once.
@@ -30,12 +32,16 @@ final class RunProgress: Sendable {
 
     /// Counts one more request in flight and keeps the peak (lock-free; any loop thread).
     func requestStarted() {
-        let n = inFlight.add(1, ordering: .relaxed).newValue
-        var peak = peakInFlight.load(ordering: .relaxed)
-        while n > peak {
-            let (exchanged, original) = peakInFlight.compareExchange(expected: peak, desired: n, ordering: .relaxed)
+        Self.raise(peakInFlight, to: inFlight.add(1, ordering: .relaxed).newValue)
+    }
+
+    /// Raises `peak` to `n` when `n` is larger (lock-free).
+    static func raise(_ peak: borrowing Atomic<Int>, to n: Int) {
+        var seen = peak.load(ordering: .relaxed)
+        while n > seen {
+            let (exchanged, original) = peak.compareExchange(expected: seen, desired: n, ordering: .relaxed)
             if exchanged { break }
-            peak = original
+            seen = original
         }
     }
 

@@ -52,9 +52,9 @@ enum BenchmarkHarness {
         return a
     }
 
-    static func run(_ args: RunArguments) throws -> Outcome {
+    static func run(_ args: RunArguments, ringCapacity: Int = Benchmark.ringCapacity) throws -> Outcome {
         defer { try? FileManager.default.removeItem(atPath: args.outputsDir) }
-        let report = try Benchmark.run(args) { _ in }
+        let report = try Benchmark.run(args, ringCapacity: ringCapacity) { _ in }
         let point = report.points[0]
         let db = try SQLiteDatabase(path: point.directory + "/benchmark_data.db")
         let names = ResultSchema.columns.map(\.name)
