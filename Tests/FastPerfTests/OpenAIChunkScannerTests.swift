@@ -135,6 +135,54 @@ struct OpenAIChunkScannerTests {
         #expect(Self.scanned(broken, after: a) == nil)
     }
 
+    /// A token chunk is read as the previous full chunk's shape (the same bytes around one raw text); whatever
+    /// the shape reads, and whatever it refuses and the full scan reads instead, agrees with the decoder.
+    @Test func tokenChunksAreReadAsTheStreamsShape() throws {
+        let head = #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":0,"delta":{"content":""#
+        let tail = #""},"finish_reason":null}]}"#
+        let first = Array((head + "tok0" + tail).utf8)
+        var template = OpenAIChunkScanner.Template()
+        var facts = ChunkFacts()
+        #expect(OpenAIChunkScanner.scan(first.span, 0..<first.count, into: &facts, template: &template))
+        let shape = try #require(template.shape)
+        #expect(shape.field == .content && shape.textStart == head.utf8.count && shape.textEnd == head.utf8.count + 4)
+        // The shape answers for texts of any length and for UTF-8, and refuses what it cannot be sure of.
+        let cases: [(text: [UInt8], byShape: Bool)] = [
+            (Array(" next".utf8), true), (Array("".utf8), true), (Array("café 你好 😊 and a longer text".utf8), true),
+            (Array(#"a\nb"#.utf8), false),                   // an escape: the full scan unescapes it
+            (Array(#"B","x":"y"#.utf8), false),              // a quote: another structure with the same tail
+            ([0x61, 0x01, 0x62], false),                     // a control byte: invalid JSON
+            ([0x61, 0xC3, 0x28], false),                     // invalid UTF-8: left to the decoder
+        ]
+        for (text, byShape) in cases {
+            let event = Array(head.utf8) + text + Array(tail.utf8)
+            let payload = first + event
+            let range = first.count..<payload.count
+            var f = ChunkFacts()
+            #expect(shape.read(payload.span, range, into: &f) == byShape, "\(text)")
+            Self.check(event, after: first)
+        }
+        // Different bytes before or after the text: not the shape.
+        for other in [head.replacingOccurrences(of: "\"m\"", with: "\"n\"") + "x" + tail,
+                      head + "x" + tail.replacingOccurrences(of: "null", with: "\"stop\""),
+                      head + "x" + tail + " "] {
+            let event = Array(other.utf8)
+            let payload = first + event
+            var f = ChunkFacts()
+            #expect(!shape.read(payload.span, first.count..<payload.count, into: &f), "\(other)")
+            Self.check(event, after: first)
+        }
+        // Chunks without exactly one raw text leave no shape.
+        for sample in [Self.samples[2], #"{"choices":[{"index":0,"delta":{"content":"a\\nb"}}]}"#,
+                       #"{"choices":[{"index":0,"delta":{"content":"a","reasoning":"b"}}]}"#] {
+            var t = OpenAIChunkScanner.Template()
+            var f = ChunkFacts()
+            let bytes = Array(sample.utf8)
+            #expect(OpenAIChunkScanner.scan(bytes.span, 0..<bytes.count, into: &f, template: &t))
+            #expect(t.shape == nil, "\(sample)")
+        }
+    }
+
     @Test func agreesWithJSONDecoderOnEveryCaseEvent() throws {
         for name in ["case-01", "case-02", "case-04", "case-05", "case-06", "case-09", "case-10", "case-12", "case-15", "case-20", "case-21"] {
             let body = String(decoding: try CaseFixtures.load(name).body, as: UTF8.self)

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where the bytes of one string value of a chunk are: raw in the event's span (the value had no escapes), or
 /// unescaped in `ChunkFacts.side`. Offsets are relative to the span the chunk was read from.
 struct TextRef: Equatable {
@@ -73,11 +77,7 @@ struct ChunkFacts {
         if ref.inSide {
             out.append(contentsOf: side[ref.start..<ref.end])
         } else {
-            var k = ref.start
-            while k < ref.end {
-                out.append(span[k])
-                k += 1
-            }
+            span.extracting(ref.start..<ref.end).withUnsafeBufferPointer { out.append(contentsOf: $0) }
         }
     }
 }
@@ -101,20 +101,95 @@ struct OpenAIChunkScanner {
     /// The last top-level position, between members, reached before any member the facts use (0: none).
     private var checkpoint = 0
 
-    /// The previous chunk of a stream that scanned well, and its checkpoint: a stream's chunks begin alike
-    /// (`{"id":…,"object":…,"created":…,"model":…,`), so a chunk whose bytes up to and including the checkpoint are
-    /// the template's resumes there. The scan's state at a checkpoint is only the position (no fact read yet, no
-    /// member of interest seen), and everything the scan decided before it depended on those bytes alone.
+    /// What the scan of a stream carries from chunk to chunk (start with `Template()`).
+    ///
+    /// `range`/`checkpoint`: the previous chunk that scanned well, and its checkpoint: a stream's chunks begin
+    /// alike (`{"id":…,"object":…,"created":…,"model":…,`), so a chunk whose bytes up to and including the
+    /// checkpoint are the template's resumes there. The scan's state at a checkpoint is only the position (no fact
+    /// read yet, no member of interest seen), and everything the scan decided before it depended on those bytes
+    /// alone.
+    ///
+    /// `shape`: the last chunk read in full whose facts are one choice with one text, raw: token chunks of a
+    /// stream differ only in that text, so a chunk equal to it before the text and after the text's closing quote
+    /// has the same facts but the text's place (see `Shape`).
     struct Template {
         var range: Range<Int> = 0..<0
         var checkpoint = 0
+        var shape: Shape?
+    }
+
+    /// Which text of a choice a `Shape` varies.
+    enum TextField { case content, reasoningContent, reasoning, text }
+
+    /// A whole chunk as a pattern: its bytes before its one text (`..<textStart`) and from the text's closing
+    /// quote on (`textEnd...`), and its facts.
+    ///
+    /// Why a chunk that matches has the template's facts with only the text moved: the scan is deterministic on
+    /// bytes, so equal bytes up to `textStart` leave it where the template's left it, just inside the text's
+    /// string. Text bytes without `"`, `\` or control bytes end the string exactly where the pattern's tail
+    /// begins (with the closing quote), and a string's value changes no state but its own fact; equal tail bytes
+    /// then make every later decision the template's. The text is checked as UTF-8 as `readString` does, and it
+    /// is raw (no escapes), so `JSONDecoder` reads the same bytes.
+    struct Shape {
+        var range: Range<Int>
+        var textStart: Int
+        var textEnd: Int
+        var field: TextField
+        var choice: ChoiceFacts
+        var promptTokens: Int?
+        var completionTokens: Int?
+
+        /// The shape of a chunk read in full (`facts` of `payload[range]`), or nil when its facts are not one
+        /// choice with exactly one text, raw.
+        init?(_ facts: ChunkFacts, range: Range<Int>) {
+            guard facts.choices.count == 1, facts.side.isEmpty else { return nil }
+            let c = facts.choices[0]
+            let texts: [(TextField, TextRef?)] = [(.content, c.content), (.reasoningContent, c.reasoningContent),
+                                                  (.reasoning, c.reasoning), (.text, c.text)]
+            let present = texts.filter { $0.1 != nil }
+            guard present.count == 1, let (field, ref) = present.first, let ref, !ref.inSide else { return nil }
+            self.range = range
+            textStart = ref.start
+            textEnd = ref.end
+            self.field = field
+            choice = c
+            promptTokens = facts.promptTokens
+            completionTokens = facts.completionTokens
+        }
+
+        /// Reads `payload[range]` as this pattern into `facts` (reset); false when it does not match.
+        func read(_ payload: Span<UInt8>, _ range: Range<Int>, into facts: inout ChunkFacts) -> Bool {
+            let tail = self.range.count - textEnd
+            let end = range.count - tail
+            guard end >= textStart else { return false }
+            let e = payload.extracting(range)
+            let t = payload.extracting(self.range)
+            guard samePrefix(e, t, textStart),
+                  samePrefix(e.extracting(end..<e.count), t.extracting(textEnd..<t.count), tail) else { return false }
+            let text = e.extracting(textStart..<end)
+            guard isPlainText(text), isValidUTF8(text) else { return false }
+            var c = choice
+            let ref = TextRef(start: textStart, end: end, inSide: false)
+            switch field {
+            case .content: c.content = ref
+            case .reasoningContent: c.reasoningContent = ref
+            case .reasoning: c.reasoning = ref
+            case .text: c.text = ref
+            }
+            facts.choices.append(c)
+            facts.promptTokens = promptTokens
+            facts.completionTokens = completionTokens
+            return true
+        }
     }
 
     /// Reads the chunk in `payload[range]` (one SSE event's data, trimmed) into `facts`; false to let `JSONDecoder`
-    /// decide (`facts` is then meaningless). Text offsets are relative to `payload[range]`. `template` carries the
-    /// shared beginning of a stream's chunks from one call to the next (start with `Template()`).
+    /// decide (`facts` is then meaningless). Text offsets are relative to `payload[range]`. `template` carries what
+    /// the stream's earlier chunks share from one call to the next (start with `Template()`).
     static func scan(_ payload: Span<UInt8>, _ range: Range<Int>, into facts: inout ChunkFacts,
                      template: inout Template) -> Bool {
+        facts.reset()
+        if let shape = template.shape, shape.read(payload, range, into: &facts) { return true }
         facts.reset()
         let e = payload.extracting(range)
         var s = OpenAIChunkScanner()
@@ -124,22 +199,45 @@ struct OpenAIChunkScanner {
         guard s.topLevel(e, &facts, resumed: resume) else { return false }
         s.skipWhitespace(e)
         guard s.i == e.count else { return false }
-        if !resume && s.checkpoint > 0 { template = Template(range: range, checkpoint: s.checkpoint) }
+        if !resume && s.checkpoint > 0 {
+            template.range = range
+            template.checkpoint = s.checkpoint
+        }
+        if let shape = Shape(facts, range: range) { template.shape = shape }
         return true
     }
 
-    /// Whether the first `n` bytes of `a` and `b` (both at least that long) are equal, 8 at a time.
-    private static func samePrefix(_ a: Span<UInt8>, _ b: Span<UInt8>, _ n: Int) -> Bool {
+    /// Whether `s` holds no `"`, `\` or control byte (string text that needs no escape), 8 bytes at a time.
+    static func isPlainText(_ s: Span<UInt8>) -> Bool {
         var k = 0
-        while k + 8 <= n {
-            if word8(a, k) != word8(b, k) { return false }
+        while k + 8 <= s.count {
+            if specialBytes(word8(s, k)) != 0 { return false }
             k += 8
         }
-        while k < n {
-            if a[k] != b[k] { return false }
+        while k < s.count {
+            let b = s[k]
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return false }
             k += 1
         }
         return true
+    }
+
+    /// The high bit of each byte of `v` that is `"`, `\` or below 0x20 (the bytes a JSON string must escape).
+    @inline(__always)
+    static func specialBytes(_ v: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = v ^ (ones &* 0x22)
+        let slash = v ^ (ones &* 0x5C)
+        return ((quote &- ones) & ~quote | (slash &- ones) & ~slash | (v &- ones &* 0x20) & ~v) & 0x8080_8080_8080_8080
+    }
+
+    /// Whether the first `n` bytes of `a` and `b` (both at least that long) are equal (`memcmp`).
+    private static func samePrefix(_ a: Span<UInt8>, _ b: Span<UInt8>, _ n: Int) -> Bool {
+        precondition(n <= a.count && n <= b.count)
+        if n == 0 { return true }
+        return a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) == 0 }
+        }
     }
 
     /// Reads the chunks's top-level object into `facts`, from its `{`, or (`resumed`) from a checkpoint at `i`.
@@ -471,12 +569,7 @@ struct OpenAIChunkScanner {
         while true {
             // Plain text, 8 bytes at a time: stop at the first `"`, `\` or control byte.
             while i + 8 <= n {
-                let v = Self.word8(e, i)
-                let ones: UInt64 = 0x0101_0101_0101_0101
-                let quote = v ^ (ones &* 0x22)
-                let slash = v ^ (ones &* 0x5C)
-                let special = ((quote &- ones) & ~quote | (slash &- ones) & ~slash | (v &- ones &* 0x20) & ~v)
-                    & 0x8080_8080_8080_8080
+                let special = Self.specialBytes(Self.word8(e, i))
                 if special != 0 {
                     i += special.trailingZeroBitCount >> 3
                     break
