@@ -9,6 +9,19 @@ struct WriterRowTests {
                           as: UTF8.self)
         #expect(text == "[0.0,0.000000001,0.01,0.0305,2.0,1234.56789101]")
         #expect(RowEncoding.secondsArray([UInt64]()) == Array("[]".utf8))
+        // The widest values: 11 integer digits and 9 decimals.
+        #expect(String(decoding: RowEncoding.secondsArray([.max, .max - 1, 9_999_999_999_000_000_000]), as: UTF8.self)
+                == "[18446744073.709551615,18446744073.709551614,9999999999.0]")
+        // Against Foundation's rendering with 9 decimals, trailing zeros dropped.
+        var rng = SystemRandomNumberGenerator()
+        let values = (0..<2000).map { k in UInt64.random(in: 0...(k % 2 == 0 ? 10_000_000_000 : .max), using: &rng) }
+        let expected = values.map { v -> String in
+            var f = String(v % 1_000_000_000)
+            f = String(repeating: "0", count: 9 - f.count) + f
+            while f.count > 1 && f.hasSuffix("0") { f.removeLast() }
+            return "\(v / 1_000_000_000).\(f)"
+        }
+        #expect(String(decoding: RowEncoding.secondsArray(values), as: UTF8.self) == "[" + expected.joined(separator: ",") + "]")
     }
 
     @Test func responseMessagesEscapesEveryEvent() {

@@ -87,46 +87,54 @@ enum RowEncoding {
     /// A JSON array of durations given in ns, written as seconds with 9 decimals and no trailing zeros
     /// (`[0.01,0.0305]`), without going through `Double` (exact, and far cheaper than float printing); UTF-8.
     static func secondsArray<S: Sequence>(_ nanos: S) -> [UInt8] where S.Element == UInt64 {
-        // Up to 20 integer digits, a point and 9 decimals, and a comma per value.
-        let bound = 31 * nanos.underestimatedCount + 2
-        var out = [UInt8]()
-        out.reserveCapacity(bound)
-        out.append(UInt8(ascii: "["))
-        var first = true
-        for v in nanos {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            appendSeconds(v, to: &out)
-        }
-        out.append(UInt8(ascii: "]"))
-        return out
-    }
-
-    /// Appends `nanos` ns as decimal seconds (`1.5`, `0.000000001`, `2.0`).
-    static func appendSeconds(_ nanos: UInt64, to out: inout [UInt8]) {
-        let whole = nanos / 1_000_000_000
-        var frac = nanos % 1_000_000_000
-        appendDecimal(whole, to: &out)
-        out.append(UInt8(ascii: "."))
-        if frac == 0 { out.append(0x30); return }
-        var digits = 9
-        while frac % 10 == 0 { frac /= 10; digits -= 1 }
-        // The `digits` decimals, most significant first (leading zeros included), written in place.
-        let end = out.count + digits
-        out.append(contentsOf: repeatElement(0x30, count: digits))
-        out.withUnsafeMutableBufferPointer { buf in
-            var k = end - 1
-            while frac > 0 {
-                buf[k] = UInt8(0x30 + frac % 10)
-                frac /= 10
-                k -= 1
+        // Up to 11 integer digits (UInt64 ns are < 2^64 / 1e9 ≈ 1.8e10 s), a point, 9 decimals and a comma
+        // per value; written in one pass into the array's storage.
+        let values = Array(nanos)
+        return [UInt8](unsafeUninitializedCapacity: 22 * values.count + 2) { out, count in
+            let d = out.baseAddress!
+            var o = 0
+            d[o] = UInt8(ascii: "["); o += 1
+            for (k, v) in values.enumerated() {
+                if k > 0 { d[o] = UInt8(ascii: ","); o += 1 }
+                o = writeSeconds(v, to: d, at: o)
             }
+            d[o] = UInt8(ascii: "]"); o += 1
+            count = o
         }
     }
 
-    private static func appendDecimal(_ v: UInt64, to out: inout [UInt8]) {
-        if v < 10 { out.append(UInt8(0x30 + v)); return }
-        appendDecimal(v / 10, to: &out)
-        out.append(UInt8(0x30 + v % 10))
+    /// Writes `nanos` ns as decimal seconds (`1.5`, `0.000000001`, `2.0`) at `d[at...]` (room for 21 bytes);
+    /// returns the new end.
+    @inline(__always)
+    private static func writeSeconds(_ nanos: UInt64, to d: UnsafeMutablePointer<UInt8>, at: Int) -> Int {
+        var o = at
+        var whole = nanos / 1_000_000_000
+        var frac = nanos % 1_000_000_000
+        // The integer part, most significant digit first.
+        var digits = 1
+        var scale: UInt64 = 1
+        while whole / scale >= 10 { scale *= 10; digits += 1 }
+        while digits > 0 {
+            d[o] = UInt8(0x30 + whole / scale)
+            whole %= scale
+            scale /= 10
+            digits -= 1
+            o += 1
+        }
+        d[o] = UInt8(ascii: "."); o += 1
+        if frac == 0 {
+            d[o] = 0x30
+            return o + 1
+        }
+        var places = 9
+        while frac % 10 == 0 { frac /= 10; places -= 1 }
+        // The `places` decimals, leading zeros included, written from the last.
+        var k = o + places - 1
+        while k >= o {
+            d[k] = UInt8(0x30 + frac % 10)
+            frac /= 10
+            k -= 1
+        }
+        return o + places
     }
 }
