@@ -311,6 +311,27 @@ private func utf8Bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
     }
 
     /// A compact stream exercising every rule, split at every pair of indices.
+    /// Random streams of `data`, `event`, `id`, comment, unknown and blank lines with mixed line ends: fed whole
+    /// (where one-line events are handed out in place) they give what byte-by-byte feeding gives (where no line
+    /// and blank line ever share a feed), and what any two-way split gives.
+    @Test func oneLineEventsInPlaceMatchTheLineByLinePath() {
+        var generator = SplitMix64(seed: 0xDA7A)
+        let ends: [[UInt8]] = [[0x0A], [0x0D], [0x0D, 0x0A]]
+        let lines: [String] = ["data: x", "data:", "data", "data:  two spaces", "data:{\"a\":1}", "event: e", "id: 7",
+                               ": c", "retry: 5", "other: z", "", "", "", "dat: no", "data: é"]
+        for _ in 0..<3000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...12, using: &generator) {
+                bytes += Array(lines[Int.random(in: 0..<lines.count, using: &generator)].utf8)
+                bytes += ends[Int.random(in: 0..<ends.count, using: &generator)]
+            }
+            let whole = runSSE([bytes])
+            #expect(runSSE(bytes.map { [$0] }) == whole, "\(bytes)")
+            let cut = Int.random(in: 0...bytes.count, using: &generator)
+            #expect(runSSE(splitFeeds(bytes, at: [cut])) == whole, "\(bytes) cut at \(cut)")
+        }
+    }
+
     @Test func everyPairOfSplitsOfACompactStream() {
         let stream =
             [0xEF, 0xBB, 0xBF]

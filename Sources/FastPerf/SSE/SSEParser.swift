@@ -42,7 +42,8 @@ struct SSEEvent {
 /// ```
 ///
 /// Complete lines that lie inside one feed are interpreted straight from the input and never
-/// copied into `lineBuffer`; only `data`/`event`/`id` values are copied.
+/// copied into `lineBuffer`; only `data`/`event`/`id` values are copied, and not even the `data` value of
+/// the common event of one `data` line followed by a blank line in the same feed (handed out in place).
 struct SSEParser {
     private static let lf: UInt8 = 0x0A
     private static let cr: UInt8 = 0x0D
@@ -151,6 +152,12 @@ struct SSEParser {
                 return
             }
             if lineBuffer.isEmpty {
+                // The common event, one `data` line then a blank line, both in this feed: handed out straight
+                // from the input (no copy into `dataBuffer`).
+                if dataBuffer.isEmpty, let next = singleDataLineEvent(bytes, from: index, lineEnd: end, onEvent) {
+                    index = next
+                    continue
+                }
                 processLine(UnsafeRawBufferPointer(rebasing: bytes[index..<end]), onEvent)
             } else {
                 // Move the buffer out so that processLine may mutate self while reading it.
@@ -170,6 +177,46 @@ struct SSEParser {
             }
             index = end + 1
         }
+    }
+
+    /// When `bytes[from..<lineEnd]` is a `data` line and the next line in this feed is blank, dispatches the
+    /// event with the line's value as its data (what `processLine` then `dispatch` would hand out, as no data
+    /// is pending) and returns the index after the blank line's end; nil (nothing done) otherwise, or when a CR
+    /// that ends the data line is the feed's last byte (the next feed decides whether an LF belongs to it).
+    @inline(__always)
+    private mutating func singleDataLineEvent(_ bytes: UnsafeRawBufferPointer, from: Int, lineEnd end: Int,
+                                              _ onEvent: (SSEEvent) -> Void) -> Int? {
+        let count = bytes.count
+        guard end - from >= 5, bytes[from] == 0x64, bytes[from + 1] == 0x61, bytes[from + 2] == 0x74,
+              bytes[from + 3] == 0x61, bytes[from + 4] == Self.colon else { return nil }  // "data:"
+        // After the data line's end (LF, CR or CRLF).
+        var p = end + 1
+        if bytes[end] == Self.cr {
+            guard p < count else { return nil }
+            if bytes[p] == Self.lf { p += 1 }
+        }
+        guard p < count else { return nil }
+        // The blank line: its end is all it has.
+        var next = p + 1
+        if bytes[p] == Self.cr {
+            if next < count {
+                if bytes[next] == Self.lf { next += 1 }
+            } else {
+                lastFeedEndedWithCR = true
+            }
+        } else if bytes[p] != Self.lf {
+            return nil
+        }
+        var valueStart = from + 5
+        if valueStart < end && bytes[valueStart] == Self.space { valueStart += 1 }
+        let data = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<end])
+        eventType.withUnsafeBytes { type in
+            lastEventID.withUnsafeBytes { id in
+                onEvent(SSEEvent(data: data, type: type, id: id))
+            }
+        }
+        if !eventType.isEmpty { eventType.removeAll(keepingCapacity: true) }
+        return next
     }
 
     /// Interprets one complete line (without its line end), WHATWG §9.2.6 steps.
@@ -231,7 +278,7 @@ struct SSEParser {
             }
         }
         dataBuffer.removeAll(keepingCapacity: true)
-        eventType.removeAll(keepingCapacity: true)
+        if !eventType.isEmpty { eventType.removeAll(keepingCapacity: true) }
     }
 
     /// Byte `position` (0...2) of the UTF-8 byte order mark EF BB BF.
