@@ -46,6 +46,33 @@ struct LoopbackTests {
         #expect(out.summaryJSON["Success Requests"] as? Int == 90)
     }
 
+    /// A dataset shorter than `--number` cycles: the arena keeps its 3 distinct requests, and request k (sent in
+    /// order on one connection) is item k % 3, over HTTP/1.1 and h2c.
+    @Test(arguments: [false, true]) func shortDatasetCyclesThroughItsDistinctRequests(http2: Bool) throws {
+        PluginRegistry.register(dataset: "test-three") { _ in
+            struct Three: DatasetPlugin {
+                init(arguments: RunArguments) throws {}
+                func buildMessages() throws -> [DatasetItem] { [.prompt("first"), .prompt("second"), .prompt("third")] }
+            }
+            return try Three(arguments: RunArguments())
+        }
+        let (server, port) = try BenchmarkHarness.mockServer { $0.http2 = true }
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 1, number: 7)
+        args.prompt = nil
+        args.dataset = "test-three"
+        args.maxTokens = 2
+        args.http2 = http2
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 7)
+        let prompts = out.rows.map { row -> String in
+            let text = row.text("request") ?? ""
+            return ["first", "second", "third"].first { text.contains("\"\($0)\"") } ?? "none: \(text)"
+        }
+        #expect(prompts == ["first", "second", "third", "first", "second", "third", "first"])
+        #expect(out.rows.allSatisfy { $0.success })
+    }
+
     /// Reads like `openai`, 2 ms per response: a writer at most 500 rows/s, far slower than the loop.
     struct SlowParse: APIPlugin {
         var defaultPath: String { "/v1/chat/completions" }

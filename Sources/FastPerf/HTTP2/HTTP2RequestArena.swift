@@ -14,8 +14,8 @@ final class HTTP2RequestArena: @unchecked Sendable {
     private let fields: [[Field]]
     private let bodies: [Range<Int>]
 
-    /// Number of requests (same indices as the HTTP/1 arena).
-    var count: Int { fields.count }
+    /// Number of requests (same indices as the HTTP/1 arena; its distinct requests are derived once each).
+    var count: Int { source.count }
 
     private static let dropped: Set<String> = ["host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]
 
@@ -32,7 +32,7 @@ final class HTTP2RequestArena: @unchecked Sendable {
             bytes.append(contentsOf: text)
             return start..<bytes.count
         }
-        for i in 0..<http1.count {
+        for i in 0..<http1.distinctCount {
             let raw = http1.bytes(i)
             let all = Array(raw)
             var headEnd = all.count
@@ -71,13 +71,13 @@ final class HTTP2RequestArena: @unchecked Sendable {
 
     /// The header fields of request `i`, pseudo-headers first; valid while the arena lives.
     func headers(_ i: Int) -> [(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] {
-        fields[i].map { f in
+        fields[i % fields.count].map { f in
             (UnsafeRawBufferPointer(rebasing: storage[f.name]), UnsafeRawBufferPointer(rebasing: storage[f.value]))
         }
     }
 
     /// The body of request `i` (empty when none); valid while the arena lives.
     func body(_ i: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: source.bytes(i)[bodies[i]])
+        UnsafeRawBufferPointer(rebasing: source.bytes(i)[bodies[i % bodies.count]])
     }
 }

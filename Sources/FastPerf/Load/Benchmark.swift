@@ -238,14 +238,12 @@ public enum Benchmark {
             distinctRequests.append(r)
             distinctRendered.append(encoder.encode(target: target.target, extraHeaders: r.headers, body: r.body))
         }
-        let requests = (0..<maxNumber).map { distinctRequests[$0 % distinctRequests.count] }
+        // Request i is distinct request i % distinct.count everywhere (arena, writer, token counter).
+        let requests = distinctRequests
         // The token-count fallback needs each request's prompt (writer thread; only with --tokenizer-path).
-        let tokenCounter = tokenizer.map { t in
-            TokenCounter(tokenizer: t, items: (0..<maxNumber).map { distinct[$0 % distinct.count] })
-        }
-        var rendered = (0..<maxNumber).map { distinctRendered[$0 % distinctRendered.count] }
-        let arena = RequestArena(rendered)
-        rendered = []
+        let tokenCounter = tokenizer.map { t in TokenCounter(tokenizer: t, items: distinct) }
+        let arena = RequestArena(distinctRendered, count: maxNumber)
+        distinctRendered = []
         // HTTPS: HTTP/1.1 over TLS (certificate and host name verified unless --insecure; SNI; ALPN http/1.1).
         var tls: ClientTLS?
         if target.scheme == "https" {

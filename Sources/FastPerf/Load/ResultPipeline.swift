@@ -4,7 +4,7 @@ import Synchronization
 /// Everything the writer thread needs for one run point. Immutable and shared.
 struct WriterPlan: Sendable {
     let rings: [SPSCRing<RequestRecord>]
-    /// Rendered requests by arena index (body for the `request` column, stream flag).
+    /// The distinct requests (body for the `request` column, stream flag): request `i` is `requests[i % count]`.
     let requests: [APIRequest]
     let plugin: any APIPlugin
     /// Records the loops will deliver (one per request sent).
@@ -116,7 +116,7 @@ enum ResultPipeline {
 
     static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
                                into accumulator: inout MetricsAccumulator) throws {
-        let request = plan.requests[record.requestIndex]
+        let request = plan.requests[record.requestIndex % plan.requests.count]
         let parsed = PluginCall.parse(plan.plugin, record: record, request: request)
         var result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
         if let counter = plan.tokenCounter, result.success, result.promptTokens == nil || result.completionTokens == nil {

@@ -7,12 +7,13 @@ import Foundation
 /// text is not counted). Such rows get `tokens_counted = 1`.
 struct TokenCounter: Sendable {
     let tokenizer: Tokenizer
-    /// The dataset item each request was rendered from, by request index.
+    /// The distinct dataset items the requests were rendered from: request `i` from `items[i % items.count]`.
     let items: [DatasetItem]
 
     /// Prompt tokens of request `index` (0 when it has no prompt text).
-    func promptTokens(requestIndex index: Int) -> Int {
-        guard items.indices.contains(index) else { return 0 }
+    func promptTokens(requestIndex: Int) -> Int {
+        guard !items.isEmpty, requestIndex >= 0 else { return 0 }
+        let index = requestIndex % items.count
         let texts = items[index].promptTexts ?? Self.promptTexts(ofBody: items[index])
         return texts.reduce(0) { $0 + tokenizer.count($1) }
     }
