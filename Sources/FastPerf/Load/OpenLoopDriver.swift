@@ -1,9 +1,13 @@
 /// Open-loop load on one loop thread: requests leave at their intended times from the arrival schedule,
 /// whether or not earlier ones have finished (no coordinated omission). A nanosecond timer (`PreciseTimer`)
 /// wakes the loop at the next due time and every request that is due is sent then, never one timer per
-/// request. A request goes out on an idle keep-alive connection, or a new connection when none is idle; with a
-/// connection cap (`--parallel` with `--rate`) it waits in a FIFO queue for one, and that wait is send lag,
-/// which the corrected latencies (measured from the intended time) include.
+/// request. A request goes out on an idle keep-alive connection; when none is idle it waits in a FIFO queue, and
+/// new connections are opened for what is still queued only after the loop has handled the rest of this turn's
+/// socket events (a 0 ms timer): after a stall, responses already in the socket buffers free their connections
+/// first, so a burst of due requests reuses them instead of opening a connection each (which would cost more
+/// CPU, make the next stall longer and grow the pool without end). With a connection cap (`--parallel` with
+/// `--rate`) no more than that many are opened. The wait in the queue is send lag, which the corrected
+/// latencies (measured from the intended time) include.
 final class OpenLoopDriver: LoopDriver {
     private let arrivals: [(index: Int, offsetNanos: UInt64)]
     private var next = 0
@@ -14,6 +18,9 @@ final class OpenLoopDriver: LoopDriver {
     private var queue: [(index: Int, intended: UInt64)] = []
     private var queueHead = 0
     private var timer: PreciseTimer?
+    /// Opens connections for the queue once the current loop turn's socket events are handled.
+    private var opener: LoopTimer?
+    private var openerArmed = false
     /// The schedule is over (all sent or past `--duration`).
     private var scheduleDone = false
 
@@ -31,6 +38,10 @@ final class OpenLoopDriver: LoopDriver {
         } catch {
             // Without the precise timer the sweep tick (10 ms) still sends what is due.
             timer = nil
+        }
+        opener = LoopTimer(loop: context.loop) { [unowned self] in
+            self.openerArmed = false
+            self.openForQueue()
         }
         armNext()
     }
@@ -62,16 +73,27 @@ final class OpenLoopDriver: LoopDriver {
     }
 
     private func dispatch(_ index: Int, intended: UInt64) {
-        if queueHead < queue.count {
-            queue.append((index, intended))  // keep arrival order behind those already waiting
-        } else if let c = connectionWithSlot() {
+        if queueHead == queue.count, let c = connectionWithSlot() {
             send(index, on: c, intendedNanos: intended)
             if c.availableSlots == 0 { unpoolLast() }
-        } else if cap == 0 || openConnections < cap {
-            if let c = openConnection(sending: [(index, intended)]), c.availableSlots > 0 { pool(c) }
-        } else {
-            queue.append((index, intended))
+            return
         }
+        queue.append((index, intended))  // behind those already waiting, in arrival order
+        if !openerArmed, let opener {
+            openerArmed = true
+            opener.start(timeoutMillis: 0)
+        }
+    }
+
+    /// Opens connections (up to the cap) for the requests still queued, `--max-streams` per HTTP/2 connection.
+    private func openForQueue() {
+        while queueHead < queue.count && (cap == 0 || openConnections < cap) {
+            var batch: [(Int, UInt64)] = []
+            while batch.count < slotsPerConnection, let item = popQueued() { batch.append((item.index, item.intended)) }
+            guard let c = openConnection(sending: batch) else { continue }
+            if c.availableSlots > 0 { pool(c) }
+        }
+        finishIfDone()
     }
 
     /// The last pooled connection with a free slot. Pooled ones that filled up or closed are dropped when
@@ -169,6 +191,8 @@ final class OpenLoopDriver: LoopDriver {
     override func onFinish() {
         timer?.close()
         timer = nil
+        opener?.close()
+        opener = nil
     }
 
     override func finishIfDone() -> Bool {
