@@ -5,6 +5,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 /* libuv handle types begin with the uv_handle_t / uv_stream_t fields; these casts are the
    documented way to use them as the base type. Done in C so Swift needs no pointer rebinding. */
 static inline uv_handle_t *cuv_tcp_as_handle(uv_tcp_t *t) { return (uv_handle_t *)t; }
@@ -42,6 +44,12 @@ static inline int cuv_timerfd_arm(int fd, uint64_t ns) {
 static inline void cuv_timerfd_drain(int fd) { uint64_t n; ssize_t r = read(fd, &n, sizeof n); (void)r; }
 static inline void cuv_close_fd(int fd) { (void)close(fd); }
 static inline uv_handle_t *cuv_poll_as_handle(uv_poll_t *p) { return (uv_handle_t *)p; }
+
+/* Names the calling thread (15 bytes at most; shown by top -H, perf and /proc/PID/task/TID/comm). */
+static inline void cuv_set_thread_name(const char *name) { (void)prctl(PR_SET_NAME, name, 0, 0, 0); }
+/* Sets the calling thread's nice value (Linux schedules threads one by one, so this lowers this thread
+   only); an unprivileged process may raise it. Returns 0 or -1. */
+static inline int cuv_set_thread_nice(int nice) { return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice); }
 
 /* CPU seconds (user + system) used by the calling thread, or by the whole process. */
 static inline double cuv_thread_cpu_seconds(void) {

@@ -118,7 +118,12 @@ struct TLSTests {
         p.standardError = Pipe()
         try p.run()
         defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
-        Thread.sleep(forTimeInterval: 0.5)
+        // Until nghttpd listens (a loaded machine may take a while to start it).
+        let address = try SocketAddress.resolve(host: "127.0.0.1", port: port)
+        let deadline = Date().addingTimeInterval(20)
+        while (try? address.probeConnect(timeoutSeconds: 1)) == nil && Date() < deadline && p.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         var args = BenchmarkHarness.arguments(url: "https://localhost:\(port)/v1/chat/completions", parallel: 2, number: 4)
         args.http2 = true
         args.cacert = c.cert
