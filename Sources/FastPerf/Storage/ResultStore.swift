@@ -52,10 +52,11 @@ final class ResultStore {
         rowsInTransaction = 0
     }
 
-    /// Commits, checkpoints the WAL into the main file and closes.
+    /// Commits, checkpoints the WAL into the main file, leaves WAL mode (so the finished file stands alone: a
+    /// read-only reader needs no `-wal`/`-shm` beside it and none are left behind) and closes.
     func finish() throws {
         try commit()
-        try db.execute("PRAGMA wal_checkpoint(TRUNCATE);")
+        try db.execute("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;")
         db.close()
     }
 }

@@ -56,6 +56,11 @@ enum BenchmarkHarness {
         defer { try? FileManager.default.removeItem(atPath: args.outputsDir) }
         let report = try Benchmark.run(args, ringCapacity: ringCapacity) { _ in }
         let point = report.points[0]
+        // A finished database stands alone: no WAL or shared-memory file is left beside it.
+        for p in report.points {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: p.directory)) ?? []
+            #expect(!files.contains { $0.hasSuffix("-wal") || $0.hasSuffix("-shm") }, "\(files)")
+        }
         let db = try SQLiteDatabase(path: point.directory + "/benchmark_data.db")
         let names = ResultSchema.columns.map(\.name)
         let rows = try db.query("SELECT \(names.joined(separator: ", ")) FROM result ORDER BY start_time").map { values in
