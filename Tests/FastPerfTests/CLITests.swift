@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FastPerf
 
 /// The `fastperf` executable as a user runs it: bad input fails before the run with one line on stderr.
 @Suite(.timeLimit(.minutes(2)))
@@ -57,6 +58,30 @@ struct CLITests {
         #expect(r.stderr.contains(mention), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
         #expect(!FileManager.default.fileExists(atPath: dir), "nothing is written for a run that never started",
                 sourceLocation: sourceLocation)
+    }
+
+    /// An open loop that needs more connections than `ulimit -n` allows: the requests without a connection are
+    /// connect_failed rows, none is lost, and the client verdict names the open-files limit and the count.
+    @Test func openFilesLimitIsNamedInTheVerdict() throws {
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 1500, itlMillis: 1)
+        defer { server.stop() }
+        let binary = Self.repo.appendingPathComponent(".build/debug/fastperf")
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // 150 requests over 0.3 s, each held 1.5 s: 150 connections wanted, about 40 descriptors free.
+        let command = "ulimit -n 64 && exec '\(binary.path)' perf --url http://127.0.0.1:\(port)/v1/chat/completions"
+            + " --open-loop --rate 500 --number 150 --max-tokens 2 --prompt hi --threads 1 --outputs-dir '\(dir)'"
+            + " --no-timestamp --name fd --db-store metrics"
+        let r = try Subprocess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", command])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let output = r.stdout + r.stderr
+        #expect(output.contains("connections could not be opened: the open-files limit (ulimit -n) was reached"), "\(output)")
+        let db = try SQLiteDatabase(path: dir + "/fd/rate_500.0_number_150/benchmark_data.db")
+        let counts = try db.query("SELECT count(*), sum(outcome = 'connect_failed'), sum(success) FROM result")
+        guard case .integer(let rows) = counts[0][0], case .integer(let refused) = counts[0][1],
+              case .integer(let ok) = counts[0][2] else { Issue.record("\(counts)"); return }
+        #expect(rows == 150)
+        #expect(refused > 0 && ok > 0 && refused + ok == 150, "refused \(refused), ok \(ok)")
     }
 
     @Test func outputsDirThatIsAFileFailsWithOneLine() throws {

@@ -483,6 +483,7 @@ public enum Benchmark {
             loopLagSamples: Int(lag.totalCount),
             ringOverflows: progress.ringOverflows.load(ordering: .relaxed),
             peakOverflow: progress.peakOverflow.load(ordering: .relaxed),
+            connectionsOverFDLimit: progress.connectionsOverFDLimit.load(ordering: .relaxed),
             peakInFlight: progress.peakInFlight.load(ordering: .relaxed),
             peakRSSBytes: ResourceUsage.peakRSSBytes(),
             sendLagP99Millis: summary.openLoop?.sendLagP99Millis)

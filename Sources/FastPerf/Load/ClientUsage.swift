@@ -23,6 +23,8 @@ public struct ClientUsage: Sendable {
     /// Most records one loop held on its overflow list at once (a closed loop stops sending while it holds
     /// any, so at most the loop's requests in flight then).
     public var peakOverflow: Int = 0
+    /// Connections that could not be opened because the process ran out of file descriptors (`ulimit -n`).
+    public var connectionsOverFDLimit: Int = 0
     /// Most requests in flight at once.
     public let peakInFlight: Int
     /// Peak resident set size of the process so far, bytes.
@@ -64,6 +66,9 @@ public struct ClientUsage: Sendable {
         }
         if busiestLoopFraction > Self.busyLimit {
             reasons.append(String(format: "a loop thread was busy %.0f%% of the time", busiestLoopFraction * 100))
+        }
+        if connectionsOverFDLimit > 0 {
+            reasons.append("\(connectionsOverFDLimit) connections could not be opened: the open-files limit (ulimit -n) was reached; their requests are connect_failed rows")
         }
         if ringOverflows > 0 {
             reasons.append("\(ringOverflows) records waited for the writer (ring full; a closed loop pauses sending then)")

@@ -206,6 +206,7 @@ class LoopDriver: ClientConnectionOwner {
         sweep?.close()
         sweep = nil
         onFinish()
+        plan.progress.connectionsOverFDLimit.add(context.connectionsOverFDLimit, ordering: .relaxed)
         plan.progress.loopsFinished.add(1, ordering: .releasing)
         return true
     }

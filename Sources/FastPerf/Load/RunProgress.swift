@@ -11,6 +11,8 @@ final class RunProgress: Sendable {
     let ringOverflows = Atomic<Int>(0)
     /// Most records one loop held on its overflow list at once.
     let peakOverflow = Atomic<Int>(0)
+    /// Connections the loops could not open because the open-files limit was reached (added as loops finish).
+    let connectionsOverFDLimit = Atomic<Int>(0)
     /// Loop threads that have finished (all their records pushed).
     let loopsFinished = Atomic<Int>(0)
     /// Requests in flight right now, and the most seen at once.

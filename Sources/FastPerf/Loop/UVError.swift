@@ -12,6 +12,10 @@ struct UVError: Error, CustomStringConvertible, Sendable {
     static var timedOut: Int32 { Int32(UV_ETIMEDOUT.rawValue) }
     static var connectionReset: Int32 { Int32(UV_ECONNRESET.rawValue) }
     static var brokenPipe: Int32 { Int32(UV_EPIPE.rawValue) }
+    /// The process (`EMFILE`) or the system (`ENFILE`) has no file descriptor left.
+    static func isOutOfFileDescriptors(_ code: Int32) -> Bool {
+        code == Int32(UV_EMFILE.rawValue) || code == Int32(UV_ENFILE.rawValue)
+    }
 }
 
 /// The monotonic clock every measurement uses: libuv's `uv_hrtime`, in nanoseconds from an arbitrary origin.

@@ -22,6 +22,8 @@ final class ClientContext {
     private var nextConnection = 0
     /// Connections currently open (live handles), for leak checks in tests.
     var liveConnections = 0
+    /// Connections that could not be opened because no file descriptor was left (open-files limit).
+    var connectionsOverFDLimit = 0
 
     /// HTTPS: the client TLS context and the name sent as SNI and checked against the certificate.
     var tls: TLSContext?

@@ -47,6 +47,7 @@ class TCPClientTransport {
             }
         }
         if crc != 0 {
+            if UVError.isOutOfFileDescriptors(crc) { context.connectionsOverFDLimit += 1 }
             connectError = "connect to \(context.address) failed: \(UVError(code: crc))"
             state = .closing
             uv_close(cuv_tcp_as_handle(handle), TCPClientTransport.closeCallback)
