@@ -11,14 +11,29 @@ internal import CUV
 /// or GOAWAY make a `reset` record whose error names the RFC 9113 §7 code. Ownership: the libuv handle holds
 /// a +1 on this object from `init` until the close callback (STYLE.md §D.2).
 final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2SessionDelegate {
-    /// One request on one stream.
+    /// One request on one stream. Reused from stream to stream (`spare`), so a request costs no new parser
+    /// buffers.
     private final class Stream {
         var record: RequestRecord
         var sse = SSEParser(initialCapacity: 512)
         var remoteEnded = false
         var lastActivityNanos: UInt64 = 0
         init(record: RequestRecord) { self.record = record }
+
+        /// Starts `record` on this stream object (parser state forgotten, buffers kept).
+        func reuse(for record: RequestRecord) {
+            self.record = record
+            sse.reset()
+            remoteEnded = false
+            lastActivityNanos = 0
+        }
     }
+    /// Stream objects of closed streams, for the next requests.
+    private var spare: [Stream] = []
+    /// The largest response payload and SSE event count seen on this connection: the next record reserves
+    /// that much, so a stream's bytes are not regrown from empty each time.
+    private var payloadHint = 0
+    private var eventsHint = 0
 
     private unowned let owner: any ClientConnectionOwner
     private let arena: HTTP2RequestArena
@@ -109,7 +124,15 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
             handshakeReported = true  // the connection's first stream carries its handshake time
             record.tlsHandshakeNanos = tls.handshakeEndNanos - tls.handshakeStartNanos
         }
-        let stream = Stream(record: record)
+        record.payload.reserveCapacity(payloadHint)
+        record.events.reserveCapacity(eventsHint)
+        let stream: Stream
+        if let s = spare.popLast() {
+            s.reuse(for: record)
+            stream = s
+        } else {
+            stream = Stream(record: record)
+        }
         stream.lastActivityNanos = now
         streams[streamID] = stream
         if state == .idle { state = .awaitingResponse }
@@ -325,7 +348,11 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
                 ? "HTTP/2 stream closed before its END_STREAM"
                 : "HTTP/2 stream reset: \(NGHTTP2Session.errorName(errorCode)) (error code \(errorCode))"
         }
+        payloadHint = max(payloadHint, s.record.payload.count)
+        eventsHint = max(eventsHint, s.record.events.count)
         finished.append(s.record)
+        s.record = RequestRecord(requestIndex: -1, loopID: context.loopID, connectionID: id)  // no shared buffers
+        spare.append(s)
         if streams.isEmpty && state == .awaitingResponse { state = .idle }
     }
 
