@@ -1,4 +1,12 @@
 extension RequestRecord {
+    /// Moves this record out, leaving an empty one (no buffers) in its place: the caller appends events to the
+    /// moved record (uniquely referenced, so no copy) and swaps it back.
+    mutating func takeForAppending() -> RequestRecord {
+        var taken = RequestRecord(requestIndex: requestIndex, loopID: loopID, connectionID: connectionID)
+        swap(&self, &taken)
+        return taken
+    }
+
     /// Stores one dispatched SSE event: its data (and its type, when it has one) copied to the end of
     /// `payload`, and a mark with their offsets and `now`, the `uv_hrtime` of the read that completed it.
     /// Both protocols' connections call this from the parser's callback, on the loop thread; the arrays grow

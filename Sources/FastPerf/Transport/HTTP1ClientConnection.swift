@@ -228,7 +228,11 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
                 case .body(let chunk):
                     record.bodyBytes += chunk.count
                     if record.isEventStream {
-                        sse.feed(chunk) { event in record.append(event, at: now) }
+                        // The record is moved out for the feed: the per-event appends then touch a local, not
+                        // this object's stored property (no exclusivity check and no retain per event).
+                        var events = record.takeForAppending()
+                        sse.feed(chunk) { event in events.append(event, at: now) }
+                        swap(&record, &events)
                     } else if record.payload.count < context.maxBodyBytes {
                         record.payload.append(contentsOf: chunk.prefix(context.maxBodyBytes - record.payload.count))
                     }

@@ -323,7 +323,10 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
         s.record.bodyBytes += data.count
         if s.record.isEventStream {
             let now = readNanos
-            s.sse.feed(data) { event in s.record.append(event, at: now) }
+            // Moved out for the feed: per-event appends touch a local, not the stream object's property.
+            var record = s.record.takeForAppending()
+            s.sse.feed(data) { event in record.append(event, at: now) }
+            swap(&s.record, &record)
         } else if s.record.payload.count < context.maxBodyBytes {
             s.record.payload.append(contentsOf: data.prefix(context.maxBodyBytes - s.record.payload.count))
         }
