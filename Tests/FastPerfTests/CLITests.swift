@@ -124,6 +124,39 @@ struct CLITests {
         #expect(log.contains("Stopped by a signal after \(total) of 100000 requests"))
     }
 
+    /// A SIGTERM (as `timeout` or `docker stop` send) against a server that never answers: sending stops, the
+    /// requests in flight get the grace period, then are closed and stored as reset rows; the process writes its
+    /// files and exits 0 well before any timeout.
+    @Test func sigtermEndsHangingRequestsAfterTheGrace() throws {
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 600_000, itlMillis: 1)
+        defer { server.stop() }
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Process()
+        p.executableURL = Self.repo.appendingPathComponent(".build/debug/fastperf")
+        p.arguments = ["perf", "--url", "http://127.0.0.1:\(port)/v1/chat/completions", "--parallel", "3", "--number", "10",
+                       "--prompt", "hi", "--outputs-dir", dir, "--no-timestamp", "--name", "term"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        let sent = Date()
+        kill(p.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(30)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let took = Date().timeIntervalSince(sent)
+        if p.isRunning { p.terminate() }
+        #expect(p.terminationStatus == 0)
+        #expect(took >= StopSignal.termGraceSeconds - 0.5 && took < StopSignal.termGraceSeconds + 10, "exited \(took) s after SIGTERM")
+        let db = try SQLiteDatabase(path: dir + "/term/parallel_3_number_10/benchmark_data.db")
+        let rows = try db.query("SELECT outcome FROM result")
+        #expect(rows.count == 3)
+        #expect(rows.allSatisfy { if case .text("reset") = $0[0] { true } else { false } }, "\(rows)")
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("Stopping (SIGTERM)"), "\(log)")
+    }
+
     /// The README's first command, small: no --url runs the embedded mock server and prints the report.
     @Test func embeddedServerRunPrintsTheReport() throws {
         let dir = Self.tempDir()

@@ -101,6 +101,19 @@ func expectRequestSplitInvariance(
         #expect(parser.isIdle)
     }
 
+    /// Bytes that cannot start a request line (a TLS ClientHello, binary) are refused at the first byte, even
+    /// without a line end; leading empty lines are still skipped.
+    @Test func nonTokenFirstByteIsRefusedAtOnce() {
+        let clientHello: [UInt8] = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03]
+        for bytes in [clientHello, [0x0D, 0x0A, 0x16], [0x00], Array(" GET".utf8)] {
+            var parser = HTTP1RequestParser()
+            #expect(throws: HTTP1ParseError.self, "\(bytes)") { try bytes.withUnsafeBytes { _ = try parser.parse($0) } }
+        }
+        var parser = HTTP1RequestParser()
+        let ok = try? Array("\r\nGE".utf8).withUnsafeBytes { try parser.parse($0) }
+        #expect(ok?.isEmpty == true)
+    }
+
     @Test func chunkedBody() {
         let text = crlfLines(
             "POST /upload HTTP/1.1", "Transfer-Encoding: chunked", "", "4;ext=1", "Wiki", "5", "pedia", "E",

@@ -86,6 +86,21 @@ struct TLSTests {
         #expect(out.rows.compactMap { $0.double("tls_handshake_time") }.count == 1)
     }
 
+    /// An https URL for a plain-HTTP server: the server refuses the ClientHello at its first byte (400 in clear
+    /// text), so every request fails at once as a connect_failed row naming the TLS error, instead of hanging.
+    @Test func httpsToAPlainServerFailsAtOnce() throws {
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 1, itlMillis: 1)
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "https://127.0.0.1:\(port)/v1/chat/completions", parallel: 2, number: 4)
+        args.insecure = true
+        let started = Date()
+        let out = try BenchmarkHarness.run(args)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(out.rows.count == 4)
+        #expect(out.rows.allSatisfy { $0.outcome == "connect_failed" }, "\(out.rows.map(\.outcome))")
+        #expect(out.rows.first?.text("error")?.contains("TLS") == true, "\(out.rows.first?.text("error") ?? "")")
+    }
+
     /// `--http2` insists on h2: a server whose ALPN offers only http/1.1 gives clear failed rows.
     @Test func http2InsistsOnALPN() throws {
         let out = try Self.run(host: "localhost", san: "DNS:localhost", serverHTTP2: false) { a, cert in

@@ -84,6 +84,14 @@ struct HTTP1RequestParser {
             while index < count {
                 switch state {
                 case .head:
+                    // A request starts with its method, a token: anything else (a TLS ClientHello sent to this
+                    // plain-HTTP port, binary garbage) is refused at its first byte instead of waiting for a
+                    // line end that may never come.
+                    if head.isEmpty {
+                        var k = index
+                        while k < count && (bytes[k] == 0x0D || bytes[k] == 0x0A) { k += 1 }
+                        if k < count && !HTTP1FieldSyntax.isTokenChar(bytes[k]) { throw HTTP1ParseError(.badRequestLine) }
+                    }
                     guard let after = try head.consume(bytes, from: index) else {
                         index = count
                         continue

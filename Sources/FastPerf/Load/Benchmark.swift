@@ -436,6 +436,11 @@ public enum Benchmark {
         let label = directory == nil ? "warm-up" : spec.folder.components(separatedBy: "_number_")[0].replacingOccurrences(of: "_", with: " ")
         let display = ProgressDisplay(mode: args.progressDisplay, label: label, number: number, progress: progress, log: log)
         var signalsSeen = 0
+        var abortAtNanos: UInt64 = 0  // after a SIGTERM: when the requests still in flight are closed
+        func abort() {
+            progress.abortRequested.store(true, ordering: .relaxed)
+            log("Aborting the requests in flight; they are stored as reset rows")
+        }
         while writerResult.withLock({ $0 == nil }) {
             usleep(20_000)
             let signals = StopSignal.received
@@ -443,11 +448,20 @@ public enum Benchmark {
                 signalsSeen = signals
                 if signals == 1 {
                     progress.stopRequested.store(true, ordering: .relaxed)
-                    log("Stopping: no new requests; waiting for \(progress.inFlight.load(ordering: .relaxed)) in flight (signal again to abort them)")
-                } else {
-                    progress.abortRequested.store(true, ordering: .relaxed)
-                    log("Aborting the requests in flight; they are stored as reset rows")
+                    let inFlight = progress.inFlight.load(ordering: .relaxed)
+                    if StopSignal.terminated {
+                        abortAtNanos = MonotonicClock.nowNanos() + UInt64(StopSignal.termGraceSeconds * 1e9)
+                        log(String(format: "Stopping (SIGTERM): no new requests; the %d in flight get %.0f s to finish", inFlight,
+                                   StopSignal.termGraceSeconds))
+                    } else {
+                        log("Stopping: no new requests; waiting for \(inFlight) in flight (signal again to abort them)")
+                    }
+                } else if !progress.abortRequested.load(ordering: .relaxed) {
+                    abort()
                 }
+            }
+            if abortAtNanos > 0 && MonotonicClock.nowNanos() >= abortAtNanos && !progress.abortRequested.load(ordering: .relaxed) {
+                abort()
             }
             display.update()
         }

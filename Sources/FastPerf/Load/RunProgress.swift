@@ -97,15 +97,22 @@ import Glibc
 
 /// SIGINT / SIGTERM handling for `fastperf perf`: the first signal stops sending (requests in flight finish
 /// and are stored, the report covers what was done), the second closes the connections in flight (they are
-/// stored as `reset` rows), the third ends the process.
+/// stored as `reset` rows), the third ends the process. After a SIGTERM (what `timeout`, `docker stop` and
+/// service managers send, expecting an exit soon) the requests in flight get `termGraceSeconds`, then are
+/// closed as after a second signal.
 public enum StopSignal {
     /// Signals received since `install`. A lock-free atomic: the only thing the handler touches.
     static let count = Atomic<Int>(0)
+    /// SIGTERMs among them.
+    static let terms = Atomic<Int>(0)
+    /// How long requests in flight may still finish after a SIGTERM, s.
+    public static let termGraceSeconds = 5.0
 
     /// Installs the handlers. Call once, from the main thread, before the run.
     public static func install() {
         _ = count.load(ordering: .relaxed)  // initialise the global before a handler can run
         let handler: @convention(c) (Int32) -> Void = { sig in
+            if sig == SIGTERM { StopSignal.terms.add(1, ordering: .relaxed) }
             if StopSignal.count.add(1, ordering: .relaxed).newValue >= 2 {
                 signal(sig, SIG_DFL)  // a third signal ends the process
             }
@@ -122,4 +129,6 @@ public enum StopSignal {
 
     /// Signals received so far.
     public static var received: Int { count.load(ordering: .relaxed) }
+    /// Whether a SIGTERM was among them.
+    public static var terminated: Bool { terms.load(ordering: .relaxed) > 0 }
 }
