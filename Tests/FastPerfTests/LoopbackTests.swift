@@ -73,6 +73,29 @@ struct LoopbackTests {
         #expect(out.rows.allSatisfy { $0.success })
     }
 
+    /// Credentials never reach the disk: a `user:password@` in the URL, the API key and an Authorization-like
+    /// header are masked in every file of the run (arguments JSON, log, summaries, report, the database bytes).
+    @Test func credentialsAreMaskedInEveryFile() throws {
+        let (server, port) = try BenchmarkHarness.mockServer()
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "http://alice:pa55w0rd-url@127.0.0.1:\(port)/v1/chat/completions", number: 2)
+        args.apiKey = "sk-key-secret-0123456789"
+        args.headers = ["X-Api-Token": "header-secret-987654321"]
+        args.maxTokens = 2
+        defer { try? FileManager.default.removeItem(atPath: args.outputsDir) }
+        let report = try Benchmark.run(args) { _ in }
+        #expect(report.points[0].summary.successRequests == 2)
+        let files = FileManager.default.enumerator(atPath: args.outputsDir)?.compactMap { $0 as? String } ?? []
+        #expect(files.contains { $0.hasSuffix("benchmark_args.json") } && files.contains { $0.hasSuffix("benchmark.log") })
+        for f in files {
+            guard let data = FileManager.default.contents(atPath: args.outputsDir + "/" + f) else { continue }
+            let text = String(decoding: data, as: UTF8.self)
+            for secret in ["pa55w0rd-url", "alice:", "key-secret-0123", "header-secret-98"] {
+                #expect(!text.contains(secret), "\(f) holds \(secret)")
+            }
+        }
+    }
+
     /// Reads like `openai`, 2 ms per response: a writer at most 500 rows/s, far slower than the loop.
     struct SlowParse: APIPlugin {
         var defaultPath: String { "/v1/chat/completions" }

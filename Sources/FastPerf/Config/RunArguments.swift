@@ -143,9 +143,11 @@ public struct RunArguments: Sendable, Codable, Equatable {
         case maxStreams = "max_streams"
     }
 
-    /// A copy safe to write to disk or print: the API key and Authorization-like headers masked.
+    /// A copy safe to write to disk or print: the API key, Authorization-like headers and any `user:password@`
+    /// in the URL masked.
     public var masked: RunArguments {
         var copy = self
+        if let u = url { copy.url = RunArguments.maskCredentials(u) }
         if let k = apiKey { copy.apiKey = RunArguments.mask(k) }
         for (k, v) in headers where RunArguments.isSecretHeader(k) { copy.headers[k] = RunArguments.mask(v) }
         return copy
@@ -154,6 +156,13 @@ public struct RunArguments: Sendable, Codable, Equatable {
     static func isSecretHeader(_ name: String) -> Bool {
         let n = name.lowercased()
         return n.contains("authorization") || n.contains("api-key") || n.contains("token") || n.contains("secret")
+    }
+
+    /// `url` with any `user:password@` (RFC 3986 §3.2.1 userinfo) replaced by `***@`.
+    public static func maskCredentials(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
+              !url[scheme.upperBound..<at].contains("/") else { return url }
+        return String(url[..<scheme.upperBound]) + "***" + String(url[at...])
     }
 
     static func mask(_ s: String) -> String {

@@ -150,12 +150,12 @@ public enum Benchmark {
 
     static func parseURL(_ url: String, defaultPath: String, log: (String) -> Void) throws -> Target {
         guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), let host = c.host, !host.isEmpty else {
-            throw FastPerfError("--url is not a valid URL: \(url)")
+            throw FastPerfError("--url is not a valid URL: \(RunArguments.maskCredentials(url))")
         }
-        guard scheme == "http" || scheme == "https" else { throw FastPerfError("--url \(url): only http:// and https:// URLs are supported") }
+        guard scheme == "http" || scheme == "https" else { throw FastPerfError("--url \(RunArguments.maskCredentials(url)): only http:// and https:// URLs are supported") }
         let defaultPort = scheme == "https" ? 443 : 80
         let port = c.port ?? defaultPort
-        guard (1...65535).contains(port) else { throw FastPerfError("--url \(url): port \(port) is out of range (1…65535)") }
+        guard (1...65535).contains(port) else { throw FastPerfError("--url \(RunArguments.maskCredentials(url)): port \(port) is out of range (1…65535)") }
         var path = c.percentEncodedPath
         let known = ["chat/completions", "completions", "responses", "embeddings", "reranks", "rerank"]
         if path.isEmpty || path == "/" {

@@ -375,11 +375,7 @@ enum HTMLReport {
     }
 
     /// `url` with any `user:password@` replaced by `***@`.
-    static func maskCredentials(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
-              !url[scheme.upperBound..<at].contains("/") else { return url }
-        return String(url[..<scheme.upperBound]) + "***" + String(url[at...])
-    }
+    static func maskCredentials(_ url: String) -> String { RunArguments.maskCredentials(url) }
 
     private static let css = """
         body{margin:0;background:#f4f5f7;color:#1d2330;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
