@@ -82,6 +82,16 @@ struct CLITests {
               case .integer(let ok) = counts[0][2] else { Issue.record("\(counts)"); return }
         #expect(rows == 150)
         #expect(refused > 0 && ok > 0 && refused + ok == 150, "refused \(refused), ok \(ok)")
+        // `fastperf report` rebuilds the same files from the folder, the verdict included.
+        let run = dir + "/fd"
+        var live: [String: Data] = [:]
+        for f in ["performance_summary.txt", "perf_report.html"] {
+            live[f] = try Data(contentsOf: URL(fileURLWithPath: run + "/" + f))
+            try FileManager.default.removeItem(atPath: run + "/" + f)
+        }
+        let rebuilt = try Self.fastperf(["report", run])
+        #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+        for (f, data) in live { #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/" + f)) == data, "\(f) differs") }
     }
 
     @Test func outputsDirThatIsAFileFailsWithOneLine() throws {

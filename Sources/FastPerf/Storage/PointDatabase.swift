@@ -70,6 +70,7 @@ struct PointCounters: Sendable {
         ("writer_cpu_seconds", "REAL"), ("wall_seconds", "REAL"), ("loop_lag_p99_ms", "REAL"),
         ("loop_lag_max_ms", "REAL"), ("loop_lag_samples", "INTEGER"), ("ring_overflows", "INTEGER"),
         ("peak_in_flight", "INTEGER"), ("peak_rss_bytes", "INTEGER"), ("send_lag_p99_ms", "REAL"),
+        ("peak_overflow", "INTEGER"), ("connections_over_fd_limit", "INTEGER"),
     ]
 
     /// The values in `columns` order.
@@ -81,17 +82,19 @@ struct PointCounters: Sendable {
                 int(loopCloseStatus), int(c.loopThreads), real(c.loopCPUSeconds), real(c.busiestLoopFraction),
                 real(c.writerCPUSeconds), real(c.wallSeconds), real(c.loopLagP99Millis), real(c.loopLagMaxMillis),
                 int(c.loopLagSamples), int(c.ringOverflows), int(c.peakInFlight), int(c.peakRSSBytes),
-                real(c.sendLagP99Millis)]
+                real(c.sendLagP99Millis), int(c.peakOverflow), int(c.connectionsOverFDLimit)]
     }
 
     /// Reads a row of `columns` back.
     init(row r: [SQLValue]) {
-        let client = ClientUsage(loopThreads: r[8].int ?? 1, loopCPUSeconds: r[9].double ?? 0,
+        var client = ClientUsage(loopThreads: r[8].int ?? 1, loopCPUSeconds: r[9].double ?? 0,
                                  busiestLoopFraction: r[10].double ?? 0, writerCPUSeconds: r[11].double ?? 0,
                                  wallSeconds: r[12].double ?? 0, loopLagP99Millis: r[13].double ?? 0,
                                  loopLagMaxMillis: r[14].double ?? 0, loopLagSamples: r[15].int ?? 0,
                                  ringOverflows: r[16].int ?? 0, peakInFlight: r[17].int ?? 0,
                                  peakRSSBytes: r[18].int ?? 0, sendLagP99Millis: r[19].double)
+        client.peakOverflow = r[20].int ?? 0
+        client.connectionsOverFDLimit = r[21].int ?? 0
         self.init(shape: PointShape(parallel: r[0].int ?? 0, number: r[1].int ?? 0, rate: r[2].double,
                                     concurrency: r[3].int ?? 0, summaryRate: r[4].double),
                   url: r[5].string ?? "", rows: r[6].int ?? 0, loopCloseStatus: r[7].int ?? 0, client: client)
@@ -165,7 +168,9 @@ final class PointDatabase {
     func counters() throws -> PointCounters? {
         let tables = try read("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'point'")
         guard !tables.isEmpty else { return nil }
-        let names = PointCounters.columns.map(\.name).joined(separator: ", ")
+        // A database from an earlier version lacks the newer columns: they read as NULL (0).
+        let present = Set(try read("PRAGMA table_info(point)").compactMap { $0.count > 1 ? $0[1].string : nil })
+        let names = PointCounters.columns.map { present.contains($0.name) ? $0.name : "NULL" }.joined(separator: ", ")
         guard let r = try read("SELECT \(names) FROM point LIMIT 1").first, r.count == PointCounters.columns.count
         else { return nil }
         return PointCounters(row: r)
