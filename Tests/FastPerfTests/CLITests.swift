@@ -167,6 +167,34 @@ struct CLITests {
         #expect(log.contains("Stopping (SIGTERM)"), "\(log)")
     }
 
+    /// A signal during `--sleep-interval` ends the sweep at once (not after the pause); the finished point keeps
+    /// its files and the report is written.
+    @Test func signalDuringTheSleepBetweenPointsStopsAtOnce() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Process()
+        p.executableURL = Self.repo.appendingPathComponent(".build/debug/fastperf")
+        p.arguments = ["perf", "--parallel", "1", "2", "--number", "3", "3", "--sleep-interval", "120", "--outputs-dir", dir,
+                       "--no-timestamp", "--name", "nap"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        Thread.sleep(forTimeInterval: 6)  // the first point (3 requests) is done; the 120 s pause has begun
+        let sent = Date()
+        kill(p.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(30)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if p.isRunning { p.terminate() }
+        #expect(Date().timeIntervalSince(sent) < 5)
+        #expect(p.terminationStatus == 0)
+        #expect(FileManager.default.fileExists(atPath: dir + "/nap/parallel_1_number_3/benchmark_summary.json"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/nap/parallel_2_number_3/benchmark_summary.json"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/nap/performance_summary.txt"))
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("Stopped by a signal between points"), "\(log)")
+    }
+
     /// The README's first command, small: no --url runs the embedded mock server and prints the report.
     @Test func embeddedServerRunPrintsTheReport() throws {
         let dir = Self.tempDir()

@@ -101,6 +101,23 @@ struct TLSTests {
         #expect(out.rows.first?.text("error")?.contains("TLS") == true, "\(out.rows.first?.text("error") ?? "")")
     }
 
+    /// A server that accepts the connection but never answers the ClientHello (it waits for an HTTP request that
+    /// never comes): `--connect-timeout` covers the handshake, and the row says it was the handshake.
+    @Test(arguments: [false, true]) func silentTLSServerTimesOutInTheHandshake(http2: Bool) throws {
+        let server = try ReplayServer(steps: [])
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "https://127.0.0.1:\(server.port)/v1/chat/completions", parallel: 2, number: 2)
+        args.insecure = true
+        args.connectTimeout = 1
+        args.http2 = http2
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 2)
+        for r in out.rows {
+            #expect(r.outcome == "timeout_connect")
+            #expect(r.text("error")?.contains("TLS handshake with 127.0.0.1") == true, "\(r.text("error") ?? "")")
+        }
+    }
+
     /// `--http2` insists on h2: a server whose ALPN offers only http/1.1 gives clear failed rows.
     @Test func http2InsistsOnALPN() throws {
         let out = try Self.run(host: "localhost", san: "DNS:localhost", serverHTTP2: false) { a, cert in

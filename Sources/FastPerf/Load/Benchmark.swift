@@ -282,7 +282,10 @@ public enum Benchmark {
         tee("fastperf \(FastPerfVersion.string) perf: \(target.url), \(specs.count) point(s), outputs in \(runDir.path)")
         tee("Arguments: \(argsLine)")
         let nofile = raiseOpenFilesLimit()
-        if let p = args.parallel.max(), nofile > 0, p + 64 > nofile {
+        if args.openLoop || isTrace(args) {
+            // No cap: as many connections as requests in flight, which only the server's latency decides.
+            if nofile > 0 { tee("Open files limit \(nofile): an open loop opens one connection per request in flight (HTTP/1.1); requests beyond it fail as connect_failed rows") }
+        } else if let p = args.parallel.max(), nofile > 0, p + 64 > nofile {
             tee("Warning: --parallel \(p) needs about \(p + 64) open files but the limit is \(nofile); connections beyond it fail as connect_failed rows")
         }
 
@@ -292,8 +295,13 @@ public enum Benchmark {
             if StopSignal.received > 0 { break }
             if i > 0 && args.sleepInterval > 0 {
                 tee("Sleeping \(args.sleepInterval) s before the next point")
-                Thread.sleep(forTimeInterval: args.sleepInterval)
-                if StopSignal.received > 0 { break }
+                // In 20 ms steps, so a signal ends the sweep at once instead of after the pause.
+                let wakeAt = Date().addingTimeInterval(args.sleepInterval)
+                while Date() < wakeAt && StopSignal.received == 0 { usleep(20_000) }
+                if StopSignal.received > 0 {
+                    tee("Stopped by a signal between points; later points skipped")
+                    break
+                }
             }
             let dir = pointDirs[i]
             try makeDirectory(dir)
@@ -500,7 +508,8 @@ public enum Benchmark {
             connectionsOverFDLimit: progress.connectionsOverFDLimit.load(ordering: .relaxed),
             peakInFlight: progress.peakInFlight.load(ordering: .relaxed),
             peakRSSBytes: ResourceUsage.peakRSSBytes(),
-            sendLagP99Millis: summary.openLoop?.sendLagP99Millis)
+            sendLagP99Millis: summary.openLoop?.sendLagP99Millis,
+            connectionCap: spec.rate != nil ? parallel : 0)
         return BenchmarkPoint(parallel: parallel, number: number, rate: spec.rate, directory: directory ?? "",
                               summary: summary, rows: out.rows,
                               client: client,
@@ -524,7 +533,7 @@ public enum Benchmark {
                 func ms(_ c: PercentileColumn, _ permille: Int, _ decimals: Int) -> String {
                     c.value(permille: permille).map { String(format: "%.\(decimals)f", $0) } ?? "-"
                 }
-                text += String(format: "Open loop: achieved %.2f req/s of %.2f; send lag p50 %.3f ms, p99 %.3f ms, max %.3f ms; mean concurrency %.2f, peak %d\n",
+                text += String(format: (p.parallel == 0 ? "Open loop" : "Rate-paced") + ": achieved %.2f req/s of %.2f; send lag p50 %.3f ms, p99 %.3f ms, max %.3f ms; mean concurrency %.2f, peak %d\n",
                                o.achievedRate, o.targetRate, o.sendLagP50Millis, o.sendLagP99Millis, o.sendLagMaxMillis,
                                o.meanConcurrency, p.client.peakInFlight)
                 text += "Corrected (from the intended send): TTFT p50 \(ms(o.correctedTTFT, 500, 2)) ms, p99 \(ms(o.correctedTTFT, 990, 2)) ms; "
@@ -532,6 +541,7 @@ public enum Benchmark {
             }
             text += p.client.line(requests: p.rows) + String(format: "; rows stored %d/%d\n", p.rows, p.number)
             if let warning = p.client.warning { text += "Warning: \(warning)\n" }
+            for note in p.client.notes { text += "Note: \(note)\n" }
         }
         return text
     }

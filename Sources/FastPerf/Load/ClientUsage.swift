@@ -31,6 +31,12 @@ public struct ClientUsage: Sendable {
     public let peakRSSBytes: Int
     /// Rate-driven points: send lag p99 (actual − intended send), ms.
     public var sendLagP99Millis: Double? = nil
+    /// Rate-driven points with `--parallel`: that cap on requests in flight (0 = no cap, or a closed loop).
+    public var connectionCap: Int = 0
+
+    /// The cap on requests in flight was reached: due requests then wait for a connection, send lag that the
+    /// cap the user chose makes, not the client.
+    public var capReached: Bool { connectionCap > 0 && peakInFlight >= connectionCap }
 
     /// Loop lag p99 above which the loops were too busy to read sockets on time, ms.
     public static let loopLagLimitMillis = 2.0
@@ -46,17 +52,27 @@ public struct ClientUsage: Sendable {
                       busiestLoopFraction * 100, ringOverflows, peakInFlight, Double(peakRSSBytes) / 1048576)
     }
 
-    /// Why the client may have limited the run, or nil when every signal is clear.
+    /// Why the client may have limited the run, with what to do about it, or nil when every signal is clear.
     public var warning: String? {
         let reasons = limits
-        return reasons.isEmpty ? nil : "the client may have limited this run: " + reasons.joined(separator: "; ")
-            + " — use more --threads, --db-store metrics, or a bigger machine"
+        if reasons.isEmpty { return nil }
+        var advice: [String] = []
+        if connectionsOverFDLimit > 0 { advice.append("raise the open-files limit (ulimit -n)") }
+        if connectionsOverFDLimit == 0 || reasons.count > 1 { advice.append("use more --threads, --db-store metrics, or a bigger machine") }
+        return "the client may have limited this run: " + reasons.joined(separator: "; ") + " — " + advice.joined(separator: "; ")
+    }
+
+    /// What limited a point without being the client's doing (printed as notes, not warnings).
+    public var notes: [String] {
+        guard let lag = sendLagP99Millis, lag > OpenLoopSummary.sendLagLimitMillis, capReached else { return [] }
+        return [String(format: "send lag p99 %.2f ms: requests waited for one of the %d requests in flight --parallel allows "
+                       + "(the cap was reached; the corrected latencies include the wait)", lag, connectionCap)]
     }
 
     /// Each signal that says the client may have limited the run, as a phrase (empty when all are clear).
     public var limits: [String] {
         var reasons: [String] = []
-        if let lag = sendLagP99Millis, lag > OpenLoopSummary.sendLagLimitMillis {
+        if let lag = sendLagP99Millis, lag > OpenLoopSummary.sendLagLimitMillis, !capReached {
             reasons.append(String(format: "send lag p99 %.2f ms > %.0f ms (requests left late: the corrected latencies include it)",
                                   lag, OpenLoopSummary.sendLagLimitMillis))
         }

@@ -195,6 +195,7 @@ final class OpenLoopDriver: LoopDriver {
         opener = nil
     }
 
+    @discardableResult
     override func finishIfDone() -> Bool {
         if workDone && !idle.isEmpty && idle.contains(where: { $0.inFlight == 0 }) { closeUnused() }
         return super.finishIfDone()

@@ -79,7 +79,9 @@ enum SweepAnalysis {
                 reasons.append("\(name) was busy " + String(format: "%.0f", busy) + "% of the time")
             }
         }
-        if reasons.isEmpty {
+        if reasons.isEmpty, let note = u.notes.first {
+            reasons.append("not the client: " + note)
+        } else if reasons.isEmpty {
             reasons.append("not the bottleneck: concurrency reached, no ring overflow, no loop lag, threads under "
                            + String(format: "%.0f", busyPercent) + "% busy")
         }

@@ -94,6 +94,7 @@ struct PointCounters: Sendable {
                                  ringOverflows: r[16].int ?? 0, peakInFlight: r[17].int ?? 0,
                                  peakRSSBytes: r[18].int ?? 0, sendLagP99Millis: r[19].double)
         client.peakOverflow = r[20].int ?? 0
+        client.connectionCap = r[2].double != nil ? (r[0].int ?? 0) : 0
         client.connectionsOverFDLimit = r[21].int ?? 0
         self.init(shape: PointShape(parallel: r[0].int ?? 0, number: r[1].int ?? 0, rate: r[2].double,
                                     concurrency: r[3].int ?? 0, summaryRate: r[4].double),

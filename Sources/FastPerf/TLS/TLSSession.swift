@@ -125,7 +125,7 @@ final class TLSSession {
         var buf = [CChar](repeating: 0, count: 256)
         copenssl_error_string(&buf, buf.count)
         copenssl_clear_errors()
-        let s = String(cString: buf)
+        let s = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return s.isEmpty ? "unknown TLS error" : s
     }
 

@@ -349,7 +349,9 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
                     record.startNanos = now
                     if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
                 }
-                fail(.timeoutConnect, error: "connect to \(context.address) timed out", at: now)
+                // A TLS session exists once TCP connected: then it was the handshake that never finished.
+                fail(.timeoutConnect, error: tls != nil ? "TLS handshake with \(context.address) timed out (connected; no answer to the ClientHello)"
+                                                        : "connect to \(context.address) timed out", at: now)
             }
         case .awaitingResponse:
             if context.totalTimeoutNanos > 0 && now &- record.startNanos > context.totalTimeoutNanos {
