@@ -102,6 +102,11 @@ struct CLITests {
         #expect(r.status != 0)
         #expect(r.stderr.split(separator: "\n").filter { $0.contains("error") }.count == 1)
         #expect(r.stderr.contains("Not a directory"), "stderr: \(r.stderr)")
+        // A folder that cannot be made: the system's reason, not a Foundation error dump.
+        let r2 = try Self.fastperf(["perf", "--number", "2", "--outputs-dir", "/proc/fastperf-cannot-be-made"])
+        #expect(r2.status != 0)
+        #expect(r2.stderr.contains("cannot create folder /proc/fastperf-cannot-be-made"), "stderr: \(r2.stderr)")
+        #expect(r2.stderr.contains("No such file or directory") && !r2.stderr.contains("NSCocoaErrorDomain"), "stderr: \(r2.stderr)")
     }
 
     /// The first SIGINT stops sending, lets the requests in flight finish and still writes every file; every

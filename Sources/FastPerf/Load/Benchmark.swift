@@ -364,8 +364,15 @@ public enum Benchmark {
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         } catch {
-            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-            let reason = underlying.map { String(cString: strerror(Int32($0.code))) } ?? "\(error)"
+            // The POSIX reason when Foundation has one (its own wording dumps a whole NSError on Linux).
+            let ns = error as NSError
+            let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+            let reason: String
+            if let u = underlying, u.domain == NSPOSIXErrorDomain {
+                reason = String(cString: strerror(Int32(u.code)))
+            } else {
+                reason = ns.localizedDescription
+            }
             throw FastPerfError("cannot create folder \(dir.path): \(reason)")
         }
     }
