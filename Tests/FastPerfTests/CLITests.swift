@@ -22,6 +22,34 @@ struct CLITests {
         FileManager.default.temporaryDirectory.appendingPathComponent("fastperf-cli-\(UUID().uuidString)").path
     }
 
+    /// What `signalled` saw: the exit status, stderr, and how many seconds after the signal the process ended.
+    struct Signalled {
+        var status: Int32
+        var stderr: String
+        var secondsAfterSignal: Double
+    }
+
+    /// Starts the debug `fastperf ARGS`, sends `signal` after `delay` s, and waits (at most 30 s) for it to end.
+    static func signalled(_ args: [String], after delay: Double, signal: Int32) throws -> Signalled {
+        let p = Process()
+        p.executableURL = repo.appendingPathComponent(".build/debug/fastperf")
+        p.arguments = args
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        Thread.sleep(forTimeInterval: delay)
+        let sent = Date()
+        kill(p.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(30)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let took = Date().timeIntervalSince(sent)
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        return Signalled(status: p.terminationStatus, stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                         secondsAfterSignal: took)
+    }
+
     @Test(arguments: [
         (["perf", "--bogus-flag"], "bogus-flag"),
         (["perf", "--parallel", "x"], "parallel"),
@@ -114,29 +142,16 @@ struct CLITests {
     @Test func interruptStopsCleanlyAndKeepsEveryRow() throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let binary = Self.repo.appendingPathComponent(".build/debug/fastperf")
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = ["perf", "--parallel", "4", "--number", "100000", "--outputs-dir", dir, "--no-timestamp", "--name", "int"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = Pipe()
-        try p.run()
-        Thread.sleep(forTimeInterval: 2)
-        kill(p.processIdentifier, SIGINT)
-        let deadline = Date().addingTimeInterval(30)
-        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if p.isRunning { p.terminate() }
-        #expect(!p.isRunning)
-        #expect(p.terminationStatus == 0)
+        let r = try Self.signalled(["perf", "--parallel", "4", "--number", "100000", "--outputs-dir", dir, "--no-timestamp",
+                                    "--name", "int"], after: 2, signal: SIGINT)
+        #expect(r.status == 0)
         let point = dir + "/int/parallel_4_number_100000"
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: point + "/benchmark_summary.json"))) as? [String: Any]
         let total = try #require(summary?["Total Requests"] as? Int)
         #expect(total > 0 && total < 100000)
         #expect(summary?["Success Requests"] as? Int == total, "requests in flight finished normally")
         #expect(FileManager.default.fileExists(atPath: dir + "/int/performance_summary.txt"))
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(log.contains("Stopped by a signal after \(total) of 100000 requests"))
+        #expect(r.stderr.contains("Stopped by a signal after \(total) of 100000 requests"))
     }
 
     /// A SIGTERM (as `timeout` or `docker stop` send) against a server that never answers: sending stops, the
@@ -147,29 +162,16 @@ struct CLITests {
         defer { server.stop() }
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let p = Process()
-        p.executableURL = Self.repo.appendingPathComponent(".build/debug/fastperf")
-        p.arguments = ["perf", "--url", "http://127.0.0.1:\(port)/v1/chat/completions", "--parallel", "3", "--number", "10",
-                       "--prompt", "hi", "--outputs-dir", dir, "--no-timestamp", "--name", "term"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = Pipe()
-        try p.run()
-        Thread.sleep(forTimeInterval: 1.5)
-        let sent = Date()
-        kill(p.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(30)
-        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        let took = Date().timeIntervalSince(sent)
-        if p.isRunning { p.terminate() }
-        #expect(p.terminationStatus == 0)
+        let r = try Self.signalled(["perf", "--url", "http://127.0.0.1:\(port)/v1/chat/completions", "--parallel", "3", "--number", "10",
+                                    "--prompt", "hi", "--outputs-dir", dir, "--no-timestamp", "--name", "term"], after: 1.5, signal: SIGTERM)
+        #expect(r.status == 0)
+        let took = r.secondsAfterSignal
         #expect(took >= StopSignal.termGraceSeconds - 0.5 && took < StopSignal.termGraceSeconds + 10, "exited \(took) s after SIGTERM")
         let db = try SQLiteDatabase(path: dir + "/term/parallel_3_number_10/benchmark_data.db")
         let rows = try db.query("SELECT outcome FROM result")
         #expect(rows.count == 3)
         #expect(rows.allSatisfy { if case .text("reset") = $0[0] { true } else { false } }, "\(rows)")
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(log.contains("Stopping (SIGTERM)"), "\(log)")
+        #expect(r.stderr.contains("Stopping (SIGTERM)"), "\(r.stderr)")
     }
 
     /// A signal during `--sleep-interval` ends the sweep at once (not after the pause); the finished point keeps
@@ -177,27 +179,15 @@ struct CLITests {
     @Test func signalDuringTheSleepBetweenPointsStopsAtOnce() throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let p = Process()
-        p.executableURL = Self.repo.appendingPathComponent(".build/debug/fastperf")
-        p.arguments = ["perf", "--parallel", "1", "2", "--number", "3", "3", "--sleep-interval", "120", "--outputs-dir", dir,
-                       "--no-timestamp", "--name", "nap"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = Pipe()
-        try p.run()
-        Thread.sleep(forTimeInterval: 6)  // the first point (3 requests) is done; the 120 s pause has begun
-        let sent = Date()
-        kill(p.processIdentifier, SIGINT)
-        let deadline = Date().addingTimeInterval(30)
-        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if p.isRunning { p.terminate() }
-        #expect(Date().timeIntervalSince(sent) < 5)
-        #expect(p.terminationStatus == 0)
+        // After 6 s the first point (3 requests) is done and the 120 s pause has begun.
+        let r = try Self.signalled(["perf", "--parallel", "1", "2", "--number", "3", "3", "--sleep-interval", "120", "--outputs-dir", dir,
+                                    "--no-timestamp", "--name", "nap"], after: 6, signal: SIGINT)
+        #expect(r.secondsAfterSignal < 5)
+        #expect(r.status == 0)
         #expect(FileManager.default.fileExists(atPath: dir + "/nap/parallel_1_number_3/benchmark_summary.json"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/nap/parallel_2_number_3/benchmark_summary.json"))
         #expect(FileManager.default.fileExists(atPath: dir + "/nap/performance_summary.txt"))
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(log.contains("Stopped by a signal between points"), "\(log)")
+        #expect(r.stderr.contains("Stopped by a signal between points"), "\(r.stderr)")
     }
 
     /// The README's first command, small: no --url runs the embedded mock server and prints the report.
