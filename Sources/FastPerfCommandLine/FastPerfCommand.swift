@@ -91,7 +91,7 @@ struct PerfCommand: ParsableCommand {
     @Option(name: .customLong("db-store"), help: "full (request and response payloads) or metrics (timings and counts only).")
     var dbStore: String = "full"
     @Option(help: "Loop threads (default: one per core).") var threads: Int?
-    @Option(parsing: .upToNextOption, help: "Target request rate, req/s; with --open-loop several values make a sweep paired with --number; without it, the first rate paces a closed loop capped by --parallel.")
+    @Option(parsing: .upToNextOption, help: "Target request rate, req/s; with --open-loop several values make a sweep paired with --number; without it, one rate paces a closed loop capped by --parallel.")
     var rate: [Double] = []
     @Flag(name: .customLong("open-loop"), help: "Send on the arrival schedule with no concurrency cap (needs --rate).")
     var openLoop = false

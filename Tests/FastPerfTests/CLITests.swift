@@ -69,6 +69,7 @@ struct CLITests {
         (["perf", "--max-tokens", "0"], "--max-tokens"),
         (["perf", "--url", "http://127.0.0.1:99999/v1/chat/completions", "--prompt", "hi"], "out of range"),
         (["perf", "--parallel", "2", "2", "--number", "4", "4"], "twice"),
+        (["perf", "--rate", "100", "200", "--number", "10", "10"], "add --open-loop"),
     ])
     func badInputFailsWithOneLine(_ args: [String], _ mention: String) throws {
         try Self.expectOneLineFailure(args, mentioning: mention)

@@ -92,6 +92,9 @@ public enum Benchmark {
     public static func validate(_ a: RunArguments) throws {
         if !a.rate.isEmpty {
             if let r = a.rate.first(where: { !($0 > 0 && $0.isFinite) }) { throw FastPerfError("--rate must be a positive number of requests/s (got \(r))") }
+            if !a.openLoop && a.rate.count > 1 {
+                throw FastPerfError("several --rate values sweep an open loop: add --open-loop (a --parallel point is paced by one rate)")
+            }
             if a.openLoop && a.rate.count != a.number.count {
                 throw FastPerfError("--rate and --number need the same number of values with --open-loop (got \(a.rate.count) and \(a.number.count))")
             }
