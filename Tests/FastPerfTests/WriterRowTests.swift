@@ -33,51 +33,74 @@ struct WriterRowTests {
         #expect(decoded == ["{\"a\":\"x\\ny\"}", "tab\there \u{1}é", "[DONE]"])
     }
 
+    static func reference(_ events: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (k, e) in events.enumerated() {
+            if k > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            for b in e {
+                switch b {
+                case 0x22: out += Array(#"\""#.utf8)
+                case 0x5C: out += Array(#"\\"#.utf8)
+                case 0x0A: out += Array(#"\n"#.utf8)
+                case 0x0D: out += Array(#"\r"#.utf8)
+                case 0x09: out += Array(#"\t"#.utf8)
+                case 0..<0x20: out += Array(String(format: "\\u%04x", b).utf8)
+                default: out.append(b)
+                }
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+        return out + [UInt8(ascii: "]")]
+    }
+    // The payload holds the events' data back to back; marks locate them (as the SSE parser leaves them).
+    static func record(_ events: [[UInt8]]) -> RequestRecord {
+        var r = RequestRecord(requestIndex: 0, loopID: 0, connectionID: 0)
+        r.isEventStream = true
+        for e in events {
+            r.events.append(SSEEventMark(dataOffset: UInt32(r.payload.count), dataLength: UInt32(e.count),
+                                         nameOffset: 0, nameLength: 0, timestampNanos: 0))
+            r.payload += e
+        }
+        return r
+    }
+
+    /// Streams whose events repeat the previous one's beginning (as chunks do), with quotes, backslashes, control
+    /// bytes and UTF-8 throughout, and a real 64-token stream: escaped exactly as byte by byte.
+    @Test func responseMessagesOfStreamLikeEvents() {
+        var rng = SplitMix64(seed: 0xE5C)
+        let alphabet = Array(#"ab{}:,"\ é"#.utf8) + [0x0A, 0x0D, 0x09, 0x01, 0x1F, 0x7F, 0xC3, 0xA9]
+        func randomBytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] } }
+        for _ in 0..<500 {
+            var events: [[UInt8]] = []
+            var base = randomBytes(Int.random(in: 0...200, using: &rng))
+            for _ in 0..<Int.random(in: 1...12, using: &rng) {
+                let keep = Int.random(in: 0...base.count, using: &rng)
+                base = Array(base[..<keep]) + randomBytes(Int.random(in: 0...60, using: &rng))
+                events.append(base)
+            }
+            #expect(RowEncoding.responseMessages(Self.record(events)) == Self.reference(events), "\(events)")
+        }
+        // A real stream: 64 chunks sharing 150 bytes.
+        let stream = makeStreamRecord(sseBody: benchmarkChatStream(tokens: 64))
+        let texts = stream.events.indices.map { Array(stream.eventData($0)) }
+        #expect(RowEncoding.responseMessages(stream) == Self.reference(texts))
+    }
+
     /// Every byte value at every place relative to the 8-byte copies (and events of every length to 40) is
     /// escaped exactly as a byte-at-a-time RFC 8259 §7 escaper does it.
     @Test func responseMessagesEscapesEveryByteAtEveryPlace() {
-        func reference(_ events: [[UInt8]]) -> [UInt8] {
-            var out: [UInt8] = [UInt8(ascii: "[")]
-            for (k, e) in events.enumerated() {
-                if k > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(UInt8(ascii: "\""))
-                for b in e {
-                    switch b {
-                    case 0x22: out += Array(#"\""#.utf8)
-                    case 0x5C: out += Array(#"\\"#.utf8)
-                    case 0x0A: out += Array(#"\n"#.utf8)
-                    case 0x0D: out += Array(#"\r"#.utf8)
-                    case 0x09: out += Array(#"\t"#.utf8)
-                    case 0..<0x20: out += Array(String(format: "\\u%04x", b).utf8)
-                    default: out.append(b)
-                    }
-                }
-                out.append(UInt8(ascii: "\""))
-            }
-            return out + [UInt8(ascii: "]")]
-        }
-        // The payload holds the events' data back to back; marks locate them (as the SSE parser leaves them).
-        func record(_ events: [[UInt8]]) -> RequestRecord {
-            var r = RequestRecord(requestIndex: 0, loopID: 0, connectionID: 0)
-            r.isEventStream = true
-            for e in events {
-                r.events.append(SSEEventMark(dataOffset: UInt32(r.payload.count), dataLength: UInt32(e.count),
-                                             nameOffset: 0, nameLength: 0, timestampNanos: 0))
-                r.payload += e
-            }
-            return r
-        }
         for b in 0...255 {
             for place in 0..<17 {
                 var event = [UInt8](repeating: UInt8(ascii: "a"), count: 24)
                 event[place] = UInt8(b)
                 event[place + 7] = UInt8(b)
                 let events = [event, Array(event[place...]), [UInt8(b)]]
-                #expect(RowEncoding.responseMessages(record(events)) == reference(events), "byte \(b) at \(place)")
+                #expect(RowEncoding.responseMessages(Self.record(events)) == Self.reference(events), "byte \(b) at \(place)")
             }
         }
         let lengths = (0...40).map { n in (0..<n).map { UInt8(truncatingIfNeeded: 0x1F + $0 * 13) } }
-        #expect(RowEncoding.responseMessages(record(lengths)) == reference(lengths))
+        #expect(RowEncoding.responseMessages(Self.record(lengths)) == Self.reference(lengths))
     }
 
     /// Text bound in place (SQLITE_STATIC) reads back byte for byte, the empty text included, row after row.
