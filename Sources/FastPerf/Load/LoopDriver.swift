@@ -3,8 +3,9 @@ import Histogram
 /// What every load driver on a loop thread shares: the loop's client connections, delivery of finished
 /// records to the writer through the loop's SPSC ring (with a local overflow list when the ring is full, so
 /// the loop never blocks and never drops a record; a closed loop also stops starting requests until the
-/// overflow is back in the ring, which bounds memory when the writer is the slower side), and a 10 ms sweep timer that retries the overflow,
-/// applies timeouts (every 50 ms), measures loop lag and reacts to stop and abort requests.
+/// overflow is back in the ring, which bounds memory when the writer is the slower side), and a 10 ms sweep
+/// timer that retries the overflow, applies timeouts (every 50 ms), measures loop lag and reacts to stop and
+/// abort requests.
 /// Subclasses decide what to send when (`ClosedLoopDriver`, `OpenLoopDriver`). Loop thread only.
 class LoopDriver: ClientConnectionOwner {
     let plan: LoopPlan
