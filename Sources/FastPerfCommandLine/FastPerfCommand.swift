@@ -54,7 +54,8 @@ struct PerfCommand: ParsableCommand {
     @Option(name: .customLong("api-key"), help: "Sent as Authorization: Bearer KEY (masked in every saved file).")
     var apiKey: String?
     @Option(parsing: .upToNextOption, help: "Extra headers, k=v (split on the first =).") var headers: [String] = []
-    @Option(parsing: .upToNextOption, help: "Closed-loop concurrency; several values make a sweep.") var parallel: [Int] = [1]
+    @Option(parsing: .upToNextOption, help: "Closed-loop concurrency (default 1); several values make a sweep; with --rate, the cap on requests in flight.")
+    var parallel: [Int] = []
     @Option(name: [.customShort("n"), .long], parsing: .upToNextOption, help: "Requests per point; pairs with --parallel (default 1000, or 200 against the embedded server).")
     var number: [Int] = []
     @Option(name: .customLong("sleep-interval"), help: "Seconds to pause between sweep points.") var sleepInterval: Double = 5
@@ -132,10 +133,13 @@ struct PerfCommand: ParsableCommand {
             }
             a.headers[String(h[..<eq])] = String(h[h.index(after: eq)...])
         }
-        a.parallel = parallel
+        if openLoop && !parallel.isEmpty {
+            throw FastPerfError("--open-loop sends with no cap on requests in flight and --parallel caps a rate-paced loop: give one of them")
+        }
+        a.parallel = parallel.isEmpty ? [1] : parallel
         // With no --url the embedded mock server answers; a short default run shows the report quickly.
         a.number = number.isEmpty
-            ? Array(repeating: url == nil ? 200 : 1000, count: openLoop ? max(rate.count, 1) : parallel.count) : number
+            ? Array(repeating: url == nil ? 200 : 1000, count: openLoop ? max(rate.count, 1) : a.parallel.count) : number
         a.sleepInterval = sleepInterval
         a.dataset = dataset
         a.datasetPath = datasetPath

@@ -70,6 +70,7 @@ struct CLITests {
         (["perf", "--url", "http://127.0.0.1:99999/v1/chat/completions", "--prompt", "hi"], "out of range"),
         (["perf", "--parallel", "2", "2", "--number", "4", "4"], "twice"),
         (["perf", "--rate", "100", "200", "--number", "10", "10"], "add --open-loop"),
+        (["perf", "--open-loop", "--rate", "10", "--parallel", "3"], "give one of them"),
     ])
     func badInputFailsWithOneLine(_ args: [String], _ mention: String) throws {
         try Self.expectOneLineFailure(args, mentioning: mention)
