@@ -85,7 +85,9 @@ final class OpenLoopDriver: LoopDriver {
         }
     }
 
-    /// Opens connections (up to the cap) for the requests still queued, `--max-streams` per HTTP/2 connection.
+    /// Opens connections (up to the cap) for the requests still queued, `--max-streams` per HTTP/2 connection:
+    /// after a loop turn that left requests without a connection, for requests handed back, and to replace a
+    /// closed connection.
     private func openForQueue() {
         while queueHead < queue.count && (cap == 0 || openConnections < cap) {
             var batch: [(Int, UInt64)] = []
@@ -173,18 +175,13 @@ final class OpenLoopDriver: LoopDriver {
         super.connection(connection, didLoseRequest: requestIndex, intendedNanos: intendedNanos)
         // Resent first, still measured from its intended time.
         queue.insert((requestIndex, intendedNanos), at: queueHead)
-        // An HTTP/2 connection hands back what exceeds the server's stream limit and stays open.
-        if connection.state != .closing && (cap == 0 || openConnections < cap) {
-            var batch: [(Int, UInt64)] = []
-            while batch.count < slotsPerConnection, let item = popQueued() { batch.append((item.index, item.intended)) }
-            if !batch.isEmpty, let c = openConnection(sending: batch), c.availableSlots > 0 { pool(c) }
-        }
+        // An HTTP/2 connection hands back what exceeds the server's stream limit and stays open; a closing one
+        // is replaced once closed (`connectionClosed`).
+        if connection.state != .closing { openForQueue() }
     }
 
     override func connectionClosed() {
-        var batch: [(Int, UInt64)] = []
-        while batch.count < slotsPerConnection, let item = popQueued() { batch.append((item.index, item.intended)) }
-        if !batch.isEmpty, let c = openConnection(sending: batch), c.availableSlots > 0 { pool(c) }
+        openForQueue()
         if workDone { closeUnused() }
     }
 
