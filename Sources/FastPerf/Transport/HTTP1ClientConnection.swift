@@ -349,9 +349,7 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
                     record.startNanos = now
                     if record.intendedStartNanos == 0 { record.intendedStartNanos = now }
                 }
-                // A TLS session exists once TCP connected: then it was the handshake that never finished.
-                fail(.timeoutConnect, error: tls != nil ? "TLS handshake with \(context.address) timed out (connected; no answer to the ClientHello)"
-                                                        : "connect to \(context.address) timed out", at: now)
+                fail(.timeoutConnect, error: connectTimeoutError(handshaking: tls != nil), at: now)
             }
         case .awaitingResponse:
             if context.totalTimeoutNanos > 0 && now &- record.startNanos > context.totalTimeoutNanos {

@@ -415,8 +415,7 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
         switch state {
         case .connecting:
             if context.connectTimeoutNanos > 0 && now &- connectStartNanos > context.connectTimeoutNanos {
-                failAll(.timeoutConnect, tls != nil ? "TLS handshake with \(context.address) timed out (connected; no answer to the ClientHello)"
-                                                    : "connect to \(context.address) timed out", at: now)
+                failAll(.timeoutConnect, connectTimeoutError(handshaking: tls != nil), at: now)
                 close(reason: "connect timeout")
             }
         case .awaitingResponse:

@@ -90,6 +90,13 @@ class TCPClientTransport {
         })
     }
 
+    /// The error of a `--connect-timeout` expiry: TCP never connected, or (`handshaking`: a TLS session exists,
+    /// so TCP did connect) the server never finished the TLS handshake.
+    func connectTimeoutError(handshaking: Bool) -> String {
+        handshaking ? "TLS handshake with \(context.address) timed out (connected; no answer to the ClientHello)"
+                    : "connect to \(context.address) timed out"
+    }
+
     /// HTTPS: a TLS session for this connection (SNI and certificate name `context.serverName`), its
     /// handshake started; nil on plain TCP. Throws `FastPerfError` when OpenSSL cannot make the session.
     func makeTLSSession() throws -> TLSSession? {
