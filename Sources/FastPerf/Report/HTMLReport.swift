@@ -19,7 +19,7 @@ enum HTMLReport {
             let args = arguments(run)
             let model = args["model"].map(text) ?? "?"
             h += "<p class=\"sub\">" + (compare ? "<b>\(e(run.label))</b> · " : "")
-            h += "\(e(maskCredentials(run.url))) · model <b>\(e(model))</b> · \(run.points.count) point\(run.points.count == 1 ? "" : "s")"
+            h += "\(e(RunArguments.maskCredentials(run.url))) · model <b>\(e(model))</b> · \(run.points.count) point\(run.points.count == 1 ? "" : "s")"
             h += " · started \(e(run.startedAt)) · fastperf \(e(run.version))</p>\n"
         }
         h += "</header>\n<main>\n"
@@ -94,7 +94,7 @@ enum HTMLReport {
         let keys = Set(all.flatMap(\.keys)).sorted()
         func value(_ args: [String: Any], _ key: String) -> String {
             guard let v = args[key] else { return "—" }
-            return key == "url" ? maskCredentials(text(v)) : text(v)
+            return key == "url" ? RunArguments.maskCredentials(text(v)) : text(v)
         }
         if runs.count == 1 {
             let pairs = keys.map { ($0, value(all[0], $0)) }
@@ -374,8 +374,6 @@ enum HTMLReport {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// `url` with any `user:password@` replaced by `***@`.
-    static func maskCredentials(_ url: String) -> String { RunArguments.maskCredentials(url) }
 
     private static let css = """
         body{margin:0;background:#f4f5f7;color:#1d2330;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
