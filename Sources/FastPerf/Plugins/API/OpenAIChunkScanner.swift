@@ -157,7 +157,9 @@ struct OpenAIChunkScanner {
             completionTokens = facts.completionTokens
         }
 
-        /// Reads `payload[range]` as this pattern into `facts` (reset); false when it does not match.
+        /// Reads `payload[range]` as this pattern into `facts` (reset); false when it does not match. Inlined so the
+        /// caller reads the template's fields in place (a call copied the whole `Shape` with `memcpy` per chunk).
+        @inline(__always)
         func read(_ payload: Span<UInt8>, _ range: Range<Int>, into facts: inout ChunkFacts) -> Bool {
             let tail = self.range.count - textEnd
             let end = range.count - tail
@@ -189,7 +191,7 @@ struct OpenAIChunkScanner {
     static func scan(_ payload: Span<UInt8>, _ range: Range<Int>, into facts: inout ChunkFacts,
                      template: inout Template) -> Bool {
         facts.reset()
-        if let shape = template.shape, shape.read(payload, range, into: &facts) { return true }
+        if template.shape?.read(payload, range, into: &facts) == true { return true }
         facts.reset()
         let e = payload.extracting(range)
         var s = OpenAIChunkScanner()
