@@ -30,9 +30,10 @@ start_nginx_sse() {
   printf '{"model":"bench-model","messages":[{"role":"user","content":"hi"}],"stream":true}' > "$4/body.json"
 }
 
-# measure NAME CMD...: runs CMD under /usr/bin/time; its stdout goes to $W/NAME.out and its user s, system s,
+# measure NAME CMD...: flushes dirty pages (sync), then runs CMD under /usr/bin/time; its stdout goes to $W/NAME.out and its user s, system s,
 # peak KiB and wall s to $W/NAME.time. Stops the script with the command's last lines when it fails.
 measure() {
   local name=$1; shift
+  sync  # the previous run's database pages go to disk now, not during this run
   /usr/bin/time -f "%U %S %M %e" -o "$W/$name.time" "$@" > "$W/$name.out" 2> "$W/$name.err" || { echo "$name failed:"; tail -5 "$W/$name.err"; exit 1; }
 }
