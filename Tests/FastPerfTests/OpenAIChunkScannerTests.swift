@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FastPerf
+@testable @_spi(Benchmarks) import FastPerf
 
 /// The fast chunk reader must agree with `JSONDecoder` whenever it answers.
 struct OpenAIChunkScannerTests {
@@ -222,5 +222,57 @@ struct OpenAIChunkScannerTests {
             if Self.check(bytes, after: original) { answered += 1 }
         }
         #expect(answered > count / 10)  // the mutations exercise the fast path, not only the fallback
+    }
+
+    /// Whole streams through `OpenAIPlugin.parseResponses`, where token chunks after the first are read as the
+    /// stream's shape, agree with each event read alone (no shape to reuse), merged: texts, tool calls, usage,
+    /// which events bear output. Streams mix token chunks (texts with escapes, quotes, UTF-8, a control byte,
+    /// empty) of every text field, tool-call chunks, other samples and mutated bytes.
+    @Test func streamsReadByShapeAgreeWithEventsReadAlone() {
+        var rng = SystemRandomNumberGenerator()
+        let head = #"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"#
+        let texts = [" tok", "", "café 你好", #"a\"b"#, #"x\ny"#, "long text that runs past eight bytes", "\u{1}"]
+        let fields = ["content", "reasoning_content", "reasoning"]
+        let plugin = OpenAIPlugin()
+        let request = APIRequest(body: [], isStream: true)
+        func body(_ chunks: ArraySlice<[UInt8]>) -> [UInt8] {
+            chunks.flatMap { Array("data: ".utf8) + $0.filter { $0 != 0x0A && $0 != 0x0D } + Array("\n\n".utf8) }
+        }
+        var byShape = 0
+        for _ in 0..<300 {
+            var events: [[UInt8]] = []
+            let field = fields.randomElement(using: &rng)!
+            for _ in 0..<Int.random(in: 1...12, using: &rng) {
+                var chunk: [UInt8]
+                switch Int.random(in: 0..<10, using: &rng) {
+                case 0: chunk = Array(Self.samples.randomElement(using: &rng)!.utf8)
+                case 1: chunk = Array((head + #""tool_calls":[{"index":0}]},"finish_reason":null}]}"#).utf8)
+                case 2: chunk = Array((head + "\"\(fields.randomElement(using: &rng)!)\":\"t\"},\"finish_reason\":null}]}").utf8)
+                default: chunk = Array((head + "\"\(field)\":\"" + texts.randomElement(using: &rng)! + #""},"finish_reason":null}]}"#).utf8)
+                }
+                if Int.random(in: 0..<8, using: &rng) == 0 {
+                    chunk[Int.random(in: 0..<chunk.count, using: &rng)] = [0x22, 0x5C, 0xC3, 0x7D, 0x61].randomElement(using: &rng)!
+                }
+                events.append(chunk)
+            }
+            if events.count > 1 && events[0] == events[1] { byShape += 1 }
+            let whole = plugin.parseResponses(makeStreamRecord(sseBody: body(events[...])), request: request)
+            var generated = "", reasoning = "", tools = 0, output: [Int] = []
+            var prompt: Int?, completion: Int?
+            for k in events.indices {
+                let alone = plugin.parseResponses(makeStreamRecord(sseBody: body(events[k...k])), request: request)
+                generated += alone.generatedText
+                reasoning += alone.reasoningText
+                tools += alone.toolCallCount
+                if !alone.outputEventIndices.isEmpty { output.append(k) }
+                if let p = alone.promptTokens { prompt = p }
+                if let c = alone.completionTokens { completion = c }
+            }
+            let stream = events.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+            #expect(whole.generatedText == generated && whole.reasoningText == reasoning, "\(stream)")
+            #expect(whole.toolCallCount == tools && whole.outputEventIndices == output, "\(stream)")
+            #expect(whole.promptTokens == prompt && whole.completionTokens == completion, "\(stream)")
+        }
+        #expect(byShape > 0)
     }
 }

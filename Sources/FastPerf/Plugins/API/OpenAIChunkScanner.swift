@@ -157,19 +157,27 @@ struct OpenAIChunkScanner {
             completionTokens = facts.completionTokens
         }
 
-        /// Reads `payload[range]` as this pattern into `facts` (reset); false when it does not match. Inlined so the
+        /// The range of the text in `payload` when `payload[range]` matches this pattern, else nil. Inlined so the
         /// caller reads the template's fields in place (a call copied the whole `Shape` with `memcpy` per chunk).
         @inline(__always)
-        func read(_ payload: Span<UInt8>, _ range: Range<Int>, into facts: inout ChunkFacts) -> Bool {
+        func text(_ payload: Span<UInt8>, _ range: Range<Int>) -> Range<Int>? {
             let tail = self.range.count - textEnd
             let end = range.count - tail
-            guard end >= textStart else { return false }
+            guard end >= textStart else { return nil }
             let e = payload.extracting(range)
             let t = payload.extracting(self.range)
             guard samePrefix(e, t, textStart),
-                  samePrefix(e.extracting(end..<e.count), t.extracting(textEnd..<t.count), tail) else { return false }
+                  samePrefix(e.extracting(end..<e.count), t.extracting(textEnd..<t.count), tail) else { return nil }
             let text = e.extracting(textStart..<end)
-            guard isPlainText(text), isValidUTF8(text) else { return false }
+            guard isPlainText(text), isValidUTF8(text) else { return nil }
+            return range.lowerBound + textStart..<range.lowerBound + end
+        }
+
+        /// Reads `payload[range]` as this pattern into `facts` (reset); false when it does not match.
+        @inline(__always)
+        func read(_ payload: Span<UInt8>, _ range: Range<Int>, into facts: inout ChunkFacts) -> Bool {
+            guard let text = text(payload, range) else { return false }
+            let end = text.upperBound - range.lowerBound
             var c = choice
             let ref = TextRef(start: textStart, end: end, inSide: false)
             switch field {

@@ -95,6 +95,27 @@ public struct OpenAIPlugin: APIPlugin {
             }
             let isErrorEvent = mark.nameLength == 5
                 && OpenAIChunkScanner.word(payload, Int(mark.nameOffset), 5) == Self.errorEventNameWord
+            // A token chunk like the stream's shape (OpenAIChunkScanner.Shape): the shape's facts with this text.
+            if !isErrorEvent, let text = template.shape?.text(payload, lo..<hi) {
+                let shape = template.shape.unsafelyUnwrapped
+                if let p = shape.promptTokens { parsed.promptTokens = p }
+                if let c = shape.completionTokens { parsed.completionTokens = c }
+                finished.see(shape.choice.index ?? 0, finished: shape.choice.finished)
+                parsed.toolCallCount += shape.choice.toolCallCount
+                if !text.isEmpty {
+                    payload.extracting(text).withUnsafeBufferPointer { bytes in
+                        switch shape.field {
+                        case .content, .text: generated.append(contentsOf: bytes)
+                        case .reasoningContent, .reasoning: reasoning.append(contentsOf: bytes)
+                        }
+                    }
+                }
+                if !text.isEmpty || shape.choice.toolCallCount > 0 {
+                    if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(record.events.count - i) }
+                    parsed.outputEventIndices.append(i)
+                }
+                continue
+            }
             let event = payload.extracting(lo..<hi)
             if OpenAIChunkScanner.scan(payload, lo..<hi, into: &facts, template: &template) {
                 // The scan refuses chunks with a top-level `error` or `message`.
