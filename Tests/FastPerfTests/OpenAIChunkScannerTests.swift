@@ -232,7 +232,7 @@ struct OpenAIChunkScannerTests {
         var rng = SystemRandomNumberGenerator()
         let head = #"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"#
         let texts = [" tok", "", "café 你好", #"a\"b"#, #"x\ny"#, "long text that runs past eight bytes", "\u{1}"]
-        let fields = ["content", "reasoning_content", "reasoning"]
+        let fields = ["content", "reasoning_content", "reasoning", "text"]
         let plugin = OpenAIPlugin()
         let request = APIRequest(body: [], isStream: true)
         func body(_ chunks: ArraySlice<[UInt8]>) -> [UInt8] {
@@ -247,8 +247,12 @@ struct OpenAIChunkScannerTests {
                 switch Int.random(in: 0..<10, using: &rng) {
                 case 0: chunk = Array(Self.samples.randomElement(using: &rng)!.utf8)
                 case 1: chunk = Array((head + #""tool_calls":[{"index":0}]},"finish_reason":null}]}"#).utf8)
-                case 2: chunk = Array((head + "\"\(fields.randomElement(using: &rng)!)\":\"t\"},\"finish_reason\":null}]}").utf8)
-                default: chunk = Array((head + "\"\(field)\":\"" + texts.randomElement(using: &rng)! + #""},"finish_reason":null}]}"#).utf8)
+                case 2: chunk = Array((head + "\"\(fields.dropLast().randomElement(using: &rng)!)\":\"t\"},\"finish_reason\":null}]}").utf8)
+                default:
+                    let text = texts.randomElement(using: &rng)!
+                    chunk = field == "text"  // the completions API: the text is the choice's own
+                        ? Array((#"{"object":"text_completion","choices":[{"index":0,"text":""# + text + #"","finish_reason":null}]}"#).utf8)
+                        : Array((head + "\"\(field)\":\"" + text + #""},"finish_reason":null}]}"#).utf8)
                 }
                 if Int.random(in: 0..<8, using: &rng) == 0 {
                     chunk[Int.random(in: 0..<chunk.count, using: &rng)] = [0x22, 0x5C, 0xC3, 0x7D, 0x61].randomElement(using: &rng)!
