@@ -56,6 +56,8 @@ base_rps, base_cpu = rows[0][1], rows[0][3]
 print(f"{'client':28} {'req/s':>10} {'ok':>7} {'CPU µs/req':>11} {'peak RSS MiB':>13} {'req/s ÷ h2load':>15} {'CPU ÷ h2load':>13}")
 for name, rps, ok, c, rss in rows:
     print(f"{name:28} {rps:10.0f} {ok:7d} {c*1e6:11.1f} {rss:13.1f} {rps/base_rps:15.2f} {c/base_cpu:13.2f}")
+for store in ("full", "metrics"):  # the run's own account of its CPU (loops and writer apart)
+    print(f"--db-store {store}: " + next((l.strip() for l in open(f"{w}/fastperf-{store}.out") if l.startswith("Client:")), "?"))
 print("rows in the DB = requests sent: " + ("yes, both runs" if not lost else "NO: " + "; ".join(lost)))
 sys.exit(1 if lost else 0)
 PY
