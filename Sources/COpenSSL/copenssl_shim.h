@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Macros Swift cannot import, as functions (STYLE.md §D.9). */
 static inline long copenssl_set_tlsext_host_name(SSL *ssl, const char *name) {
@@ -33,4 +35,56 @@ static inline void copenssl_error_string(char *buf, size_t len) {
     if (e == 0) { if (len) buf[0] = 0; return; }
     ERR_error_string_n(e, buf, len);
 }
+/* Ciphertext input without a copy into a buffer BIO: a read-only BIO over bytes the caller lends for one call
+   (`copenssl_input_lend`). It hands them to OpenSSL as it reads, asks to retry once they are used up, and
+   `copenssl_input_left` says how many OpenSSL left unread. The lent bytes are never written. */
+typedef struct { const unsigned char *p; size_t n; } copenssl_input;
+
+static int copenssl_input_read(BIO *b, char *out, int len) {
+    copenssl_input *in = (copenssl_input *)BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (in->n == 0) { BIO_set_retry_read(b); return -1; }
+    size_t k = len > 0 && (size_t)len < in->n ? (size_t)len : in->n;
+    memcpy(out, in->p, k);
+    in->p += k;
+    in->n -= k;
+    return (int)k;
+}
+static long copenssl_input_ctrl(BIO *b, int cmd, long num, void *ptr) {
+    (void)num; (void)ptr;
+    copenssl_input *in = (copenssl_input *)BIO_get_data(b);
+    switch (cmd) {
+    case BIO_CTRL_PENDING: return (long)in->n;
+    case BIO_CTRL_FLUSH: return 1;
+    default: return 0;
+    }
+}
+static int copenssl_input_create(BIO *b) {
+    copenssl_input *in = (copenssl_input *)calloc(1, sizeof *in);
+    if (!in) return 0;
+    BIO_set_data(b, in);
+    BIO_set_init(b, 1);
+    return 1;
+}
+static int copenssl_input_destroy(BIO *b) {
+    free(BIO_get_data(b));
+    BIO_set_data(b, NULL);
+    return 1;
+}
+/* The method, made once per TLS context (freed with BIO_meth_free after its last BIO). NULL when out of memory. */
+static inline BIO_METHOD *copenssl_input_method_new(void) {
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "fastperf lent input");
+    if (!m) return NULL;
+    BIO_meth_set_read(m, copenssl_input_read);
+    BIO_meth_set_ctrl(m, copenssl_input_ctrl);
+    BIO_meth_set_create(m, copenssl_input_create);
+    BIO_meth_set_destroy(m, copenssl_input_destroy);
+    return m;
+}
+static inline void copenssl_input_lend(BIO *b, const void *p, size_t n) {
+    copenssl_input *in = (copenssl_input *)BIO_get_data(b);
+    in->p = (const unsigned char *)p;
+    in->n = n;
+}
+static inline size_t copenssl_input_left(BIO *b) { return ((copenssl_input *)BIO_get_data(b))->n; }
 #endif

@@ -169,4 +169,50 @@ struct TLSTests {
             #expect(r.responseMessages.first?.contains("chatcmpl-bench") == true)
         }
     }
+
+    /// A client and a server session pumped into each other in memory (no socket), the ciphertext cut into pieces
+    /// of 1 byte, of random sizes and into whole flights: the handshake completes, ALPN agrees, and 64 KB of
+    /// plaintext each way arrive intact and in order, whatever the cuts (the input BIO reads only the bytes lent
+    /// to each `receive`).
+    @Test func sessionsPumpedInMemoryAtAnyCut() throws {
+        let c = try Self.certificate(san: "DNS:localhost")
+        defer { try? FileManager.default.removeItem(at: c.dir) }
+        let serverContext = try TLSContext(serverCertificate: c.cert, key: c.key, alpn: ["h2", "http/1.1"])
+        let clientContext = try TLSContext(clientALPN: ["http/1.1"], verify: true, caFile: c.cert)
+        var rng = SystemRandomNumberGenerator()
+        let request = (0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let response = (0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 17 &+ 3) }
+        for cut in [1, 0, 1 << 20] {  // 0: random piece sizes
+            let client = try TLSSession(context: clientContext, host: "localhost")
+            let server = try TLSSession(context: serverContext, host: nil)
+            // Ciphertext in flight each way and how much of it was delivered; plaintext received each side.
+            var wire: [[UInt8]] = [[], []], delivered = [0, 0], received: [[UInt8]] = [[], []]
+            var sent = false, failure: String?
+            #expect(client.handshake() == .handshaking)
+            pumping: for _ in 0..<1_000_000 {
+                client.takeOutput(into: &wire[0])
+                server.takeOutput(into: &wire[1])
+                if sent && delivered[0] == wire[0].count && delivered[1] == wire[1].count { break }
+                for (side, session) in [(0, server), (1, client)] where delivered[side] < wire[side].count {
+                    let left = wire[side].count - delivered[side]
+                    let k = cut == 0 ? Int.random(in: 1...min(left, 3000), using: &rng) : min(left, cut)
+                    let status = wire[side][delivered[side]..<delivered[side] + k].withUnsafeBytes { raw in
+                        session.receive(raw) { received[side].append(contentsOf: $0) }
+                    }
+                    delivered[side] += k
+                    if case .failed(let why) = status { failure = why; break pumping }
+                }
+                if !sent && client.handshakeComplete && server.handshakeComplete {
+                    #expect(client.negotiatedProtocol == "http/1.1" && server.negotiatedProtocol == "http/1.1")
+                    _ = request.withUnsafeBytes { client.send($0) }
+                    _ = response.withUnsafeBytes { server.send($0) }
+                    sent = true
+                }
+            }
+            #expect(failure == nil, "cut \(cut): \(failure ?? "")")
+            #expect(sent, "cut \(cut): the handshake did not finish")
+            let (atServer, atClient) = (received[0] == request, received[1] == response)
+            #expect(atServer && atClient, "cut \(cut): \(received[0].count) and \(received[1].count) of 65536 bytes")
+        }
+    }
 }
