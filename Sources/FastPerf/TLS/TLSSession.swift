@@ -15,7 +15,8 @@ final class TLSContext: @unchecked Sendable {
     /// The BIO method of the sessions' ciphertext input (`copenssl_input`: read straight from libuv's buffer).
     fileprivate let inputMethod: OpaquePointer
 
-    /// The part both roles share: TLS 1.2 or later, the ALPN list kept for OpenSSL.
+    /// The part both roles share: TLS 1.2 or later, AEAD suites with AES-128-GCM first (`copenssl_ctx_set_ciphers`),
+    /// the ALPN list kept for OpenSSL.
     private init(server: Bool, alpn: [String]) throws {
         guard let ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method()) else {
             throw FastPerfError("cannot create a TLS context")
@@ -30,6 +31,7 @@ final class TLSContext: @unchecked Sendable {
         isServer = server
         alpnWire = Self.wire(alpn)
         _ = copenssl_ctx_set_min_tls12(ctx)
+        _ = copenssl_ctx_set_ciphers(ctx)
     }
 
     /// A client context. `verify`: check the certificate chain and the host name (off with `--insecure`);
