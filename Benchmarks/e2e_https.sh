@@ -3,10 +3,11 @@
 # serving the canned SSE body (../shared/bench/make_sse.py) on a TLS port with a self-signed certificate made
 # by the openssl CLI; fastperf with --db-store full and metrics. Prints req/s, client CPU per request, peak RSS
 # and the ratios to h2load, and checks rows in the DB = requests sent.
-# usage: Benchmarks/e2e_https.sh [REQUESTS=20000] [CONNECTIONS=64] [TOKENS=64]
+# The median of ROUNDS rounds (default 3) in which the clients take turns (Benchmarks/report.py).
+# usage: [ROUNDS=3] Benchmarks/e2e_https.sh [REQUESTS=20000] [CONNECTIONS=64] [TOKENS=64]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${1:-20000}; C=${2:-64}; T=${3:-64}; PORT=18584
+N=${1:-20000}; C=${2:-64}; T=${3:-64}; PORT=18584; ROUNDS=${ROUNDS:-3}
 W=$(mktemp -d /tmp/fastperf-https.XXXXXX); chmod 755 "$W"  # nginx workers (www-data) read the files
 . Benchmarks/lib.sh
 need_tools nginx:nginx-light h2load:nghttp2-client openssl:openssl time:time
@@ -41,32 +42,12 @@ sleep 0.5
 printf '{"model":"bench-model","messages":[{"role":"user","content":"hi"}],"stream":true}' > "$W/body.json"
 URL=https://localhost:$PORT/v1/chat/completions
 h2load --h1 -n 2000 -c $C -t 1 -d "$W/body.json" -H 'Content-Type: application/json' $URL >/dev/null  # warm up
-measure h2load h2load --h1 -n $N -c $C -t 1 -d "$W/body.json" -H 'Content-Type: application/json' $URL
-for store in full metrics; do
-  measure fastperf-$store $FP perf --url $URL --cacert "$W/cert.pem" --parallel $C --number $N --max-tokens $T \
-    --prompt hi --db-store $store --outputs-dir "$W/out-$store" --no-timestamp --name bench --sleep-interval 0 --quiet
+for r in $(seq "$ROUNDS"); do  # the clients take turns, round after round
+  measure h2load.r$r h2load --h1 -n $N -c $C -t 1 -d "$W/body.json" -H 'Content-Type: application/json' $URL
+  for store in full metrics; do
+    measure fastperf-$store.r$r $FP perf --url $URL --cacert "$W/cert.pem" --parallel $C --number $N --max-tokens $T \
+      --prompt hi --db-store $store --outputs-dir "$W/out-fastperf-$store.r$r" --no-timestamp --name bench --sleep-interval 0
+  done
 done
-python3 - "$W" "$N" <<'PY'
-import json, re, sys, glob, sqlite3
-w, n = sys.argv[1], int(sys.argv[2])
-def cpu(name):
-    u, s, m, e = open(f"{w}/{name}.time").read().split()[-4:]
-    return float(u) + float(s), int(m) / 1024
-out = open(f"{w}/h2load.out").read()
-h_rps = float(re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", out).group(1))
-h_ok = int(re.search(r"(\d+) succeeded", out).group(1))
-h_cpu, h_rss = cpu("h2load")
-print(f"{'client (HTTPS, HTTP/1.1)':28} {'req/s':>10} {'ok':>7} {'CPU µs/req':>11} {'peak RSS MiB':>13} {'req/s ÷ h2load':>15} {'CPU ÷ h2load':>13}")
-print(f"{'h2load --h1':28} {h_rps:10.0f} {h_ok:7d} {h_cpu/max(h_ok,1)*1e6:11.1f} {h_rss:13.1f} {1:15.2f} {1:13.2f}")
-lost = []
-for store in ("full", "metrics"):
-    point = glob.glob(f"{w}/out-{store}/bench/parallel_*")[0]
-    s = json.load(open(f"{point}/benchmark_summary.json"))
-    f_cpu, f_rss = cpu(f"fastperf-{store}")
-    rows = sqlite3.connect(f"{point}/benchmark_data.db").execute("select count(*) from result").fetchone()[0]
-    if rows != n: lost.append(f"--db-store {store}: {rows} rows for {n} requests")
-    print(f"{'fastperf --db-store ' + store:28} {s['Req Throughput (req/s)']:10.0f} {s['Success Requests']:7d} {f_cpu/n*1e6:11.1f} "
-          f"{f_rss:13.1f} {s['Req Throughput (req/s)']/h_rps:15.2f} {f_cpu/n/(h_cpu/max(h_ok,1)):13.2f}")
-print("rows in the DB = requests sent: " + ("yes, both runs" if not lost else "NO: " + "; ".join(lost)))
-sys.exit(1 if lost else 0)
-PY
+python3 Benchmarks/report.py "$W" "$N" "$ROUNDS" "HTTPS (HTTP/1.1 over TLS), c=$C, $T-token SSE" "h2load=h2load --h1" \
+  "fastperf-full=fastperf --db-store full" "fastperf-metrics=fastperf --db-store metrics"

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Summary table of an end-to-end benchmark script (e2e_h1.sh, e2e_h2.sh, e2e_https.sh).
+
+usage: report.py DIR REQUESTS ROUNDS TITLE NAME=LABEL ...
+
+Each NAME was measured ROUNDS times by lib.sh's `measure NAME.rK` (K = 1..ROUNDS, the clients taking turns within
+a round): DIR/NAME.rK.time holds user s, system s, peak KiB and wall s, DIR/NAME.rK.out its stdout. A NAME that
+starts with `h2load` or `wrk` is read from that tool's output; a `fastperf-*` NAME from the run's
+benchmark_summary.json and benchmark_data.db under DIR/out-NAME.rK. The first NAME is the baseline of the ratios.
+
+Per client: the median req/s and median CPU µs per request over the rounds (this shared machine is noisy, so every
+round's req/s is printed too), the largest peak RSS, and the ratios of the medians to the baseline's. Checks that
+every fastperf run stored one row per request; exits 1 when one did not.
+"""
+import glob
+import json
+import re
+import sqlite3
+import statistics
+import sys
+
+w, n, rounds, title = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+clients = [a.split("=", 1) for a in sys.argv[5:]]
+
+
+def run(name, k):
+    """(req/s, requests done, CPU s, peak RSS MiB, fastperf's Client line or None, lost-rows message or None)"""
+    tag = f"{name}.r{k}"
+    user, system, kib, _ = open(f"{w}/{tag}.time").read().split()[-4:]
+    cpu, rss = float(user) + float(system), int(kib) / 1024
+    out = open(f"{w}/{tag}.out").read()
+    if name.startswith("h2load"):
+        rps = float(re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", out).group(1))
+        return rps, int(re.search(r"(\d+) succeeded", out).group(1)), cpu, rss, None, None
+    if name.startswith("wrk"):
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        return rps, int(re.search(r"(\d+) requests in", out).group(1)), cpu, rss, None, None
+    point = glob.glob(f"{w}/out-{tag}/bench/parallel_*")[0]
+    summary = json.load(open(f"{point}/benchmark_summary.json"))
+    rows = sqlite3.connect(f"{point}/benchmark_data.db").execute("select count(*) from result").fetchone()[0]
+    lost = None if rows == n else f"{tag}: {rows} rows for {n} requests"
+    line = next((l.strip() for l in out.splitlines() if l.startswith("Client:")), None)
+    return summary["Req Throughput (req/s)"], n, cpu, rss, line, lost
+
+
+table, lost, lines = [], [], []
+for name, label in clients:
+    runs = [run(name, k) for k in range(1, rounds + 1)]
+    rps = [r[0] for r in runs]
+    cpu = statistics.median(r[2] / max(r[1], 1) for r in runs)
+    table.append((label, statistics.median(rps), rps, cpu, max(r[3] for r in runs)))
+    lost += [r[5] for r in runs if r[5]]
+    median_run = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+    if median_run[4]:
+        lines.append(f"{label} (its median run): {median_run[4]}")
+
+base_rps, base_cpu = table[0][1], table[0][3]
+print(f"{title}: median of {rounds} rounds, {n} requests each")
+print(f"{'client':30} {'req/s':>8} {'CPU µs/req':>11} {'peak RSS MiB':>13} {'req/s ÷ base':>13} {'CPU ÷ base':>11}  req/s of each round")
+for label, rps, each, cpu, rss in table:
+    print(f"{label:30} {rps:8.0f} {cpu * 1e6:11.1f} {rss:13.1f} {rps / base_rps:13.2f} {cpu / base_cpu:11.2f}  "
+          + " ".join(f"{x:.0f}" for x in each))
+for line in lines:
+    print(line)
+print("rows in the DB = requests sent: " + ("yes, every fastperf run" if not lost else "NO: " + "; ".join(lost)))
+sys.exit(1 if lost else 0)
