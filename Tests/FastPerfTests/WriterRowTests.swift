@@ -131,4 +131,39 @@ struct WriterRowTests {
             #expect(e == "" && eType == "text" && fType == "null")
         }
     }
+
+    /// Streams parsed by the OpenAI plugin, whose token chunks it reads as their stream's shape: `response_messages`
+    /// written from the shapes' escaped bytes equals the byte-by-byte reference. Token texts and the shared bytes
+    /// hold quotes, backslash escapes and UTF-8; the shape changes mid-stream; some events carry whitespace the
+    /// parse trims (those are escaped whole).
+    @Test func responseMessagesFromShapesAreExact() {
+        var rng = SplitMix64(seed: 0x5A9E)
+        let plugin = OpenAIPlugin()
+        let request = APIRequest(body: [], isStream: true)
+        let heads = [#"{"id":"c","object":"chat.completion.chunk","model":"m\"x","choices":[{"index":0,"delta":{"content":""#,
+                     #"{"id":"d\\e","choices":[{"index":0,"delta":{"reasoning_content":""#]
+        let tails = [#""},"finish_reason":null}]}"#, #""},"logprobs":{"x":"\u00e9"}}]}"#]
+        let texts = ["tok", "", "é ü", #"a\"b"#, #"\\n"#, "longer text past eight bytes"]
+        var shaped = 0
+        for _ in 0..<200 {
+            var events: [String] = []
+            var head = heads[Int.random(in: 0..<heads.count, using: &rng)]
+            var tail = tails[Int.random(in: 0..<tails.count, using: &rng)]
+            for _ in 0..<Int.random(in: 1...20, using: &rng) {
+                if Int.random(in: 0..<8, using: &rng) == 0 {  // a new shape from here on
+                    head = heads[Int.random(in: 0..<heads.count, using: &rng)]
+                    tail = tails[Int.random(in: 0..<tails.count, using: &rng)]
+                }
+                let pad = Int.random(in: 0..<10, using: &rng) == 0 ? " " : ""
+                events.append(pad + head + texts[Int.random(in: 0..<texts.count, using: &rng)] + tail)
+            }
+            let body = Array(events.map { "data: \($0)\n\n" }.joined().utf8)
+            let record = makeStreamRecord(sseBody: body)
+            let parsed = plugin.parseResponses(record, request: request)
+            if parsed.eventShapes.ofEvent.contains(where: { $0 >= 0 }) { shaped += 1 }
+            let data = record.events.indices.map { Array(record.eventData($0)) }
+            #expect(RowEncoding.responseMessages(record, shapes: parsed.eventShapes) == Self.reference(data), "\(events)")
+        }
+        #expect(shaped > 100)  // most streams went through the shapes
+    }
 }

@@ -125,7 +125,8 @@ enum ResultPipeline {
         }
         accumulator.add(result)
         plan.progress.count(result)
-        try store.add(row(record: record, request: request, result: result, plan: plan), nowNanos: MonotonicClock.nowNanos())
+        try store.add(row(record: record, request: request, result: result, plan: plan, shapes: parsed.eventShapes),
+                      nowNanos: MonotonicClock.nowNanos())
     }
 
     private static func epoch(_ nanos: UInt64, _ plan: WriterPlan) -> Double {
@@ -138,8 +139,9 @@ enum ResultPipeline {
         nanos == 0 ? .null : .integer(Int64(bitPattern: nanos &- plan.monotonicAnchorNanos))
     }
 
-    /// One `result` row in `ResultSchema.columns` order.
-    static func row(record: RequestRecord, request: APIRequest, result: RequestResult, plan: WriterPlan) -> [SQLValue] {
+    /// One `result` row in `ResultSchema.columns` order; `shapes` (the plugin's) speed up `response_messages`.
+    static func row(record: RequestRecord, request: APIRequest, result: RequestResult, plan: WriterPlan,
+                    shapes: EventShapes = EventShapes()) -> [SQLValue] {
         func real(_ v: Double?) -> SQLValue { v.map { .real($0) } ?? .null }
         func int(_ v: Int?) -> SQLValue { v.map { .integer(Int64($0)) } ?? .null }
         return [
@@ -147,7 +149,7 @@ enum ResultPipeline {
             .real(epoch(record.startNanos, plan)),
             .utf8(RowEncoding.secondsArray(result.itlNanos)),
             .integer(result.success ? 1 : 0),
-            !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.responseMessages(record)) : .utf8(RowEncoding.responseMessages(record)),
+            !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.responseMessages(record)) : .utf8(RowEncoding.responseMessages(record, shapes: shapes)),
             .real(epoch(record.endNanos, plan)),
             real(result.latencyNanos.map { Double($0) / 1e9 }),
             real(result.ttftNanos.map { Double($0) / 1e9 }),

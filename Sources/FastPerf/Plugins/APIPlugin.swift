@@ -67,8 +67,35 @@ public struct ParsedResponse: Sendable, Equatable {
     /// Whether success needs an output token. False for APIs that generate none (embeddings, rerank): there a
     /// complete 2xx body is a success and `completionTokens` is 0.
     public var expectsOutput: Bool = true
+    /// Token chunks the OpenAI plugin read as their stream's shape (the writer escapes such events'
+    /// `response_messages` text from the shape's escaped bytes); empty for other plugins.
+    var eventShapes = EventShapes()
 
     public init() {}
+}
+
+/// Which SSE events are token chunks that share all their bytes but one raw text with an earlier chunk of the same
+/// stream, its "shape" (`OpenAIChunkScanner.Shape`), so that an encoder can reuse the work it did on the shared
+/// bytes. Offsets are into `RequestRecord.payload`, lengths in bytes.
+struct EventShapes: Sendable, Equatable {
+    /// A shape: where its chunk's data starts, how many bytes come before its text and how many from the text's
+    /// closing quote on.
+    struct Shape: Sendable, Equatable {
+        var start: Int
+        var prefix: Int
+        var tail: Int
+    }
+    var shapes: [Shape] = []
+    /// Per event: the index in `shapes` of the shape its whole data matched (bytes before and after the text equal
+    /// the shape chunk's), or -1. Empty when no event matched.
+    var ofEvent: [Int32] = []
+
+    /// Notes that event `event` (of `count` events) matched `shape` with its whole data.
+    mutating func note(event: Int, of count: Int, shape: Shape) {
+        if ofEvent.isEmpty { ofEvent = [Int32](repeating: -1, count: count) }
+        if shapes.last != shape { shapes.append(shape) }
+        ofEvent[event] = Int32(shapes.count - 1)
+    }
 }
 
 /// An API plugin: renders request bodies before the run and reads responses on the writer thread

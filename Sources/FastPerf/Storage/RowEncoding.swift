@@ -3,11 +3,19 @@
 enum RowEncoding {
     /// `response_messages`: a JSON array holding each SSE event's data as a JSON string, in order; for a
     /// non-SSE response, one string with the body (empty array when there is none).
-    static func responseMessages(_ record: RequestRecord) -> [UInt8] {
+    ///
+    /// `shapes` (from the API plugin): events that are their stream's shape with another text. Such an event is
+    /// written as the shape chunk's escaped bytes before the text, its own text escaped, and the shape's escaped
+    /// bytes from the closing quote on: escaping is byte by byte, so the result is the same, and the shared bytes
+    /// (the quote-dense `{"id":…,"choices":[{"index":0,"delta":{"content":"` part) are escaped once per stream.
+    static func responseMessages(_ record: RequestRecord, shapes: EventShapes = EventShapes()) -> [UInt8] {
         let n = record.isEventStream ? record.events.count : (record.payload.isEmpty ? 0 : 1)
         // Worst case: every byte becomes \u00XX (6 bytes), plus quotes and commas, plus 8 bytes that an
         // 8-byte store may write past the last byte.
         let bound = record.payload.count * 6 + n * 3 + 2 + 8
+        let useShapes = record.isEventStream && shapes.ofEvent.count == record.events.count
+        // Per shape: its escaped bytes before the text and from the closing quote on, once built.
+        var escaped: [(prefix: [UInt8], tail: [UInt8])?] = useShapes ? Array(repeating: nil, count: shapes.shapes.count) : []
         return record.payload.withUnsafeBufferPointer { src in
             [UInt8](unsafeUninitializedCapacity: bound) { out, count in
                 var o = 0
@@ -15,7 +23,22 @@ enum RowEncoding {
                 if record.isEventStream {
                     for (k, m) in record.events.enumerated() {
                         if k > 0 { out[o] = UInt8(ascii: ","); o += 1 }
-                        o = appendQuoted(src, from: Int(m.dataOffset), count: Int(m.dataLength), to: out, at: o)
+                        let start = Int(m.dataOffset), length = Int(m.dataLength)
+                        guard useShapes, case let s = Int(shapes.ofEvent[k]), s >= 0 else {
+                            o = appendQuoted(src, from: start, count: length, to: out, at: o)
+                            continue
+                        }
+                        let shape = shapes.shapes[s]
+                        if escaped[s] == nil {  // every event of the shape has these bytes: take this one's
+                            escaped[s] = (escape(src, from: start, count: shape.prefix),
+                                          escape(src, from: start + length - shape.tail, count: shape.tail))
+                        }
+                        out[o] = UInt8(ascii: "\""); o += 1
+                        o = appendBytes(escaped[s]!.prefix, to: out, at: o)
+                        o = appendEscaped(src, from: start + shape.prefix, count: length - shape.prefix - shape.tail,
+                                          to: out, at: o)
+                        o = appendBytes(escaped[s]!.tail, to: out, at: o)
+                        out[o] = UInt8(ascii: "\""); o += 1
                     }
                 } else if !record.payload.isEmpty {
                     o = appendQuoted(src, from: 0, count: src.count, to: out, at: o)
@@ -28,15 +51,41 @@ enum RowEncoding {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Writes `src[from..<from+count]` as a JSON string literal at `out[at...]`; returns the new end. Plain
-    /// runs (no `"`, `\\` or control byte) are copied 8 bytes at a time; the bytes that need it are escaped
-    /// one by one. Other bytes, UTF-8 included, are copied as they are.
+    /// Writes `src[from..<from+count]` as a JSON string literal at `out[at...]`; returns the new end.
     @inline(__always)
     private static func appendQuoted(_ src: UnsafeBufferPointer<UInt8>, from: Int, count: Int,
                                      to out: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int {
+        out[at] = UInt8(ascii: "\"")
+        let o = appendEscaped(src, from: from, count: count, to: out, at: at + 1)
+        out[o] = UInt8(ascii: "\"")
+        return o + 1
+    }
+
+    /// `src[from..<from+count]` escaped as the inside of a JSON string (no quotes), as an array.
+    private static func escape(_ src: UnsafeBufferPointer<UInt8>, from: Int, count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count * 6 + 8) { out, n in
+            n = appendEscaped(src, from: from, count: count, to: out, at: 0)
+        }
+    }
+
+    /// Copies `bytes` to `out[at...]`; returns the new end.
+    @inline(__always)
+    private static func appendBytes(_ bytes: [UInt8], to out: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int {
+        bytes.withUnsafeBufferPointer { b in
+            if let base = b.baseAddress { (out.baseAddress! + at).update(from: base, count: b.count) }
+        }
+        return at + bytes.count
+    }
+
+    /// Writes `src[from..<from+count]` escaped as the inside of a JSON string (RFC 8259 §7) at `out[at...]`
+    /// (room for 6 bytes per byte, plus 8); returns the new end. Plain runs (no `"`, `\\` or control byte) are
+    /// copied 8 bytes at a time; the bytes that need it are escaped one by one. Other bytes, UTF-8 included, are
+    /// copied as they are.
+    @inline(__always)
+    private static func appendEscaped(_ src: UnsafeBufferPointer<UInt8>, from: Int, count: Int,
+                                      to out: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int {
         guard let s = src.baseAddress, let d = out.baseAddress else { return at }
         var o = at
-        d[o] = UInt8(ascii: "\""); o += 1
         var i = from
         let end = from + count
         while i < end {
@@ -74,7 +123,6 @@ enum RowEncoding {
                 o += 5
             }
         }
-        d[o] = UInt8(ascii: "\""); o += 1
         return o
     }
 

@@ -98,6 +98,11 @@ public struct OpenAIPlugin: APIPlugin {
             // A token chunk like the stream's shape (OpenAIChunkScanner.Shape): the shape's facts with this text.
             if !isErrorEvent, let text = template.shape?.text(payload, lo..<hi) {
                 let shape = template.shape.unsafelyUnwrapped
+                if lo == Int(mark.dataOffset) && hi == lo + Int(mark.dataLength) {  // the whole data (none trimmed)
+                    parsed.eventShapes.note(event: i, of: record.events.count,
+                                            shape: .init(start: shape.range.lowerBound, prefix: shape.textStart,
+                                                         tail: shape.range.count - shape.textEnd))
+                }
                 if let p = shape.promptTokens { parsed.promptTokens = p }
                 if let c = shape.completionTokens { parsed.completionTokens = c }
                 finished.see(shape.choice.index ?? 0, finished: shape.choice.finished)
