@@ -14,8 +14,13 @@ enum RowEncoding {
         // 8-byte store may write past the last byte.
         let bound = record.payload.count * 6 + n * 3 + 2 + 8
         let useShapes = record.isEventStream && shapes.ofEvent.count == record.events.count
-        // Per shape: its escaped bytes before the text and from the closing quote on, once built.
-        var escaped: [(prefix: [UInt8], tail: [UInt8])?] = useShapes ? Array(repeating: nil, count: shapes.shapes.count) : []
+        // Per shape, once built: where its escaped bytes before the text and from the closing quote on sit in
+        // `escaped` (offset, prefix length, tail length; -1: not built). Room for every shape's bytes escaped.
+        var built = [Int](repeating: -1, count: useShapes ? 3 * shapes.shapes.count : 0)
+        let room = useShapes ? shapes.shapes.reduce(0) { $0 + 6 * ($1.prefix + $1.tail) + 16 } : 0
+        let escaped = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: room)
+        defer { escaped.deallocate() }
+        var escapedEnd = 0
         return record.payload.withUnsafeBufferPointer { src in
             [UInt8](unsafeUninitializedCapacity: bound) { out, count in
                 var o = 0
@@ -29,16 +34,25 @@ enum RowEncoding {
                             continue
                         }
                         let shape = shapes.shapes[s]
-                        if escaped[s] == nil {  // every event of the shape has these bytes: take this one's
-                            escaped[s] = (escape(src, from: start, count: shape.prefix),
-                                          escape(src, from: start + length - shape.tail, count: shape.tail))
+                        if built[3 * s] < 0 {  // every event of the shape has these bytes: take this one's
+                            let at = escapedEnd
+                            let prefixEnd = appendEscaped(src, from: start, count: shape.prefix, to: escaped, at: at)
+                            escapedEnd = appendEscaped(src, from: start + length - shape.tail, count: shape.tail,
+                                                       to: escaped, at: prefixEnd)
+                            built[3 * s] = at
+                            built[3 * s + 1] = prefixEnd - at
+                            built[3 * s + 2] = escapedEnd - prefixEnd
                         }
-                        out[o] = UInt8(ascii: "\""); o += 1
-                        o = appendBytes(escaped[s]!.prefix, to: out, at: o)
+                        let at = built[3 * s], prefixLength = built[3 * s + 1], tailLength = built[3 * s + 2]
+                        let d = out.baseAddress!
+                        d[o] = UInt8(ascii: "\""); o += 1
+                        (d + o).update(from: escaped.baseAddress! + at, count: prefixLength)
+                        o += prefixLength
                         o = appendEscaped(src, from: start + shape.prefix, count: length - shape.prefix - shape.tail,
                                           to: out, at: o)
-                        o = appendBytes(escaped[s]!.tail, to: out, at: o)
-                        out[o] = UInt8(ascii: "\""); o += 1
+                        (d + o).update(from: escaped.baseAddress! + at + prefixLength, count: tailLength)
+                        o += tailLength
+                        d[o] = UInt8(ascii: "\""); o += 1
                     }
                 } else if !record.payload.isEmpty {
                     o = appendQuoted(src, from: 0, count: src.count, to: out, at: o)
@@ -59,22 +73,6 @@ enum RowEncoding {
         let o = appendEscaped(src, from: from, count: count, to: out, at: at + 1)
         out[o] = UInt8(ascii: "\"")
         return o + 1
-    }
-
-    /// `src[from..<from+count]` escaped as the inside of a JSON string (no quotes), as an array.
-    private static func escape(_ src: UnsafeBufferPointer<UInt8>, from: Int, count: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: count * 6 + 8) { out, n in
-            n = appendEscaped(src, from: from, count: count, to: out, at: 0)
-        }
-    }
-
-    /// Copies `bytes` to `out[at...]`; returns the new end.
-    @inline(__always)
-    private static func appendBytes(_ bytes: [UInt8], to out: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int {
-        bytes.withUnsafeBufferPointer { b in
-            if let base = b.baseAddress { (out.baseAddress! + at).update(from: base, count: b.count) }
-        }
-        return at + bytes.count
     }
 
     /// Writes `src[from..<from+count]` escaped as the inside of a JSON string (RFC 8259 §7) at `out[at...]`
