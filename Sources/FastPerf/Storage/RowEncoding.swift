@@ -156,9 +156,9 @@ enum RowEncoding {
         }
     }
 
-    /// "00" … "99": the two ASCII digits of n at [2n], [2n + 1].
-    private static let digitPairs: [UInt8] = (0..<100).flatMap { (n: Int) -> [UInt8] in
-        [UInt8(0x30 + n / 10), UInt8(0x30 + n % 10)]
+    /// "00" … "99": the two ASCII digits of n as one little-endian 16-bit word (tens digit in the low byte).
+    private static let digitPairs: [UInt16] = (0..<100).map { (n: Int) -> UInt16 in
+        UInt16(0x30 + n / 10) | UInt16(0x30 + n % 10) << 8
     }
 
     /// Writes `nanos` ns as decimal seconds (`1.5`, `0.000000001`, `2.0`) at `d[at...]` (room for 21 bytes);
@@ -192,18 +192,16 @@ enum RowEncoding {
         }
         d[o] = UInt8(truncatingIfNeeded: 0x30 + frac / 100_000_000)
         let low = frac % 100_000_000
-        digitPairs.withUnsafeBufferPointer { pairs in
-            let p = pairs.baseAddress!
+        // The other eight decimals as one word of four digit pairs, stored at once; its '0' bytes XORed to 0, the
+        // trailing zeros are its leading zero bytes (all eight when only the first decimal is not 0; frac > 0, so
+        // that one is not), dropped.
+        let last8 = digitPairs.withUnsafeBufferPointer { p -> UInt64 in
             let hi = low / 10_000, lo = low % 10_000
-            let parts = (Int(hi / 100), Int(hi % 100), Int(lo / 100), Int(lo % 100))
-            d[o + 1] = p[2 * parts.0]; d[o + 2] = p[2 * parts.0 + 1]
-            d[o + 3] = p[2 * parts.1]; d[o + 4] = p[2 * parts.1 + 1]
-            d[o + 5] = p[2 * parts.2]; d[o + 6] = p[2 * parts.2 + 1]
-            d[o + 7] = p[2 * parts.3]; d[o + 8] = p[2 * parts.3 + 1]
+            return UInt64(p[Int(hi / 100)]) | UInt64(p[Int(hi % 100)]) << 16
+                | UInt64(p[Int(lo / 100)]) << 32 | UInt64(p[Int(lo % 100)]) << 48
         }
-        // frac > 0, so some decimal is not 0.
-        var end = o + 9
-        while d[end - 1] == 0x30 { end -= 1 }
-        return end
+        UnsafeMutableRawPointer(d + o + 1).storeBytes(of: last8, as: UInt64.self)
+        let zeros = (last8 ^ 0x3030_3030_3030_3030).leadingZeroBitCount >> 3
+        return o + 9 - zeros
     }
 }
