@@ -138,6 +138,21 @@ struct OpenAIChunkScanner {
         var choice: ChoiceFacts
         var promptTokens: Int?
         var completionTokens: Int?
+        /// What a chunk that matches adds to a response, in one small value (a reader that binds the whole
+        /// `Shape` copies it per chunk).
+        struct Facts {
+            /// The shape chunk's data offset, bytes before its text, bytes from the text's closing quote on.
+            var start, prefix, tail: Int
+            var field: TextField
+            /// The choice's `index` (0 when absent, as its position), `finish_reason` present, tool calls.
+            var index: Int
+            var finished: Bool
+            var toolCallCount: Int
+            var promptTokens, completionTokens: Int?
+        }
+        var facts: Facts { Facts(start: range.lowerBound, prefix: textStart, tail: range.count - textEnd, field: field,
+                                 index: choice.index ?? 0, finished: choice.finished, toolCallCount: choice.toolCallCount,
+                                 promptTokens: promptTokens, completionTokens: completionTokens) }
 
         /// The shape of a chunk read in full (`facts` of `payload[range]`), or nil when its facts are not one
         /// choice with exactly one text, raw.

@@ -97,25 +97,24 @@ public struct OpenAIPlugin: APIPlugin {
                 && OpenAIChunkScanner.word(payload, Int(mark.nameOffset), 5) == Self.errorEventNameWord
             // A token chunk like the stream's shape (OpenAIChunkScanner.Shape): the shape's facts with this text.
             if !isErrorEvent, let text = template.shape?.text(payload, lo..<hi) {
-                let shape = template.shape.unsafelyUnwrapped
+                let f = template.shape.unsafelyUnwrapped.facts
                 if lo == Int(mark.dataOffset) && hi == lo + Int(mark.dataLength) {  // the whole data (none trimmed)
                     parsed.eventShapes.note(event: i, of: record.events.count,
-                                            shape: .init(start: shape.range.lowerBound, prefix: shape.textStart,
-                                                         tail: shape.range.count - shape.textEnd))
+                                            shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
                 }
-                if let p = shape.promptTokens { parsed.promptTokens = p }
-                if let c = shape.completionTokens { parsed.completionTokens = c }
-                finished.see(shape.choice.index ?? 0, finished: shape.choice.finished)
-                parsed.toolCallCount += shape.choice.toolCallCount
+                if let p = f.promptTokens { parsed.promptTokens = p }
+                if let c = f.completionTokens { parsed.completionTokens = c }
+                finished.see(f.index, finished: f.finished)
+                parsed.toolCallCount += f.toolCallCount
                 if !text.isEmpty {
                     payload.extracting(text).withUnsafeBufferPointer { bytes in
-                        switch shape.field {
+                        switch f.field {
                         case .content, .text: generated.append(contentsOf: bytes)
                         case .reasoningContent, .reasoning: reasoning.append(contentsOf: bytes)
                         }
                     }
                 }
-                if !text.isEmpty || shape.choice.toolCallCount > 0 {
+                if !text.isEmpty || f.toolCallCount > 0 {
                     if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(record.events.count - i) }
                     parsed.outputEventIndices.append(i)
                 }
