@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @_spi(Benchmarks) @testable import FastPerf
 
-/// HTTPS (HTTP/1.1 over TLS on OpenSSL memory BIOs) against the mock server with certificates made by the
+/// HTTPS (HTTP/1.1 over TLS on OpenSSL, driven through BIOs) against the mock server with certificates made by the
 /// `openssl` CLI at test time: verification on by default, `--cacert`, `--insecure`, host-name checks.
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct TLSTests {
