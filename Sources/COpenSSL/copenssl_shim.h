@@ -13,6 +13,13 @@ static inline long copenssl_set_tlsext_host_name(SSL *ssl, const char *name) {
 static inline long copenssl_ctx_set_min_tls12(SSL_CTX *ctx) {
     return SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 }
+static inline long copenssl_ctx_set_max_tls12(SSL_CTX *ctx) {
+    return SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+}
+/* A server picks the suite by its own order (`copenssl_ctx_set_ciphers`), not the client's. */
+static inline void copenssl_ctx_prefer_server_ciphers(SSL_CTX *ctx) {
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+}
 /* The AEAD suites in the order of Mozilla's "intermediate" configuration (also h2load's): AES-128-GCM first, the
    cheapest strong suite on CPUs with AES-NI, so a client measuring a server spends little on its own crypto.
    Returns 1 when both lists were accepted. */

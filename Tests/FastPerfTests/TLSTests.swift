@@ -23,7 +23,7 @@ struct TLSTests {
         return (dir.appendingPathComponent("cert.pem").path, dir.appendingPathComponent("key.pem").path, dir)
     }
 
-    static func run(host: String, san: String, serverHTTP2: Bool = false,
+    static func run(host: String, san: String, serverHTTP2: Bool = false, serverTLS12: Bool = false,
                     configure: (inout RunArguments, String) -> Void) throws -> BenchmarkHarness.Outcome {
         let c = try certificate(san: san)
         defer { try? FileManager.default.removeItem(at: c.dir) }
@@ -31,6 +31,7 @@ struct TLSTests {
             $0.tlsCertificate = c.cert
             $0.tlsKey = c.key
             $0.http2 = serverHTTP2
+            $0.tlsMaxVersion12 = serverTLS12
         }
         defer { server.stop() }
         var args = BenchmarkHarness.arguments(url: "https://\(host):\(port)/v1/chat/completions", parallel: 2, number: 8)
@@ -84,6 +85,24 @@ struct TLSTests {
         #expect(out.rows.allSatisfy { $0.text("protocol") == "h2" })
         #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 1)
         #expect(out.rows.compactMap { $0.double("tls_handshake_time") }.count == 1)
+    }
+
+    /// h2 over TLS 1.2: the server's SETTINGS come in the same read as its Finished, before the client has left
+    /// its connecting state; they must reach nghttp2 (they were dropped, and the session died as "not an HTTP/2
+    /// server"). Several connections, so that most handshakes end that way.
+    @Test func http2OverTLS12KeepsTheFramesThatEndTheHandshake() throws {
+        let out = try Self.run(host: "localhost", san: "DNS:localhost", serverHTTP2: true, serverTLS12: true) { a, cert in
+            a.cacert = cert
+            a.http2 = true
+            a.threads = 2
+            a.maxStreams = 1
+            a.parallel = [8]
+            a.number = [32]
+        }
+        let failed = out.rows.filter { !$0.success }
+        #expect(out.rows.count == 32)
+        #expect(failed.count == 0, "\(failed.count) failed: \(failed.first?.text("error") ?? "")")
+        #expect(out.rows.allSatisfy { $0.text("protocol") == "h2" })
     }
 
     /// An https URL for a plain-HTTP server: the server refuses the ClientHello at its first byte (400 in clear

@@ -21,6 +21,9 @@ public struct MockServerConfiguration: Sendable {
     /// only, with ALPN offering `h2` (with `--http2`) and `http/1.1`.
     public var tlsCertificate: String?
     public var tlsKey: String?
+    /// Speak TLS 1.2 at most (tests: a TLS 1.2 server's first HTTP/2 frames reach the client with the handshake's
+    /// last record).
+    var tlsMaxVersion12 = false
     public var stallMillis: Double = 0
     /// Count `usage.prompt_tokens` with this tokenizer (`--tokenizer-path`): the prompt, or the sum over
     /// the messages' contents, no chat template. Without one, prompt tokens are characters / 4. (This is
@@ -174,7 +177,8 @@ final class MockServerLoop {
     func listen() throws -> Int {
         var tls: TLSContext?
         if let cert = configuration.tlsCertificate, let key = configuration.tlsKey {
-            tls = try TLSContext(serverCertificate: cert, key: key, alpn: configuration.http2 ? ["h2", "http/1.1"] : ["http/1.1"])
+            tls = try TLSContext(serverCertificate: cert, key: key, alpn: configuration.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
+                                 maxTLS12: configuration.tlsMaxVersion12)
         }
         let listener = try TCPListener(loop: loop, host: configuration.host, port: configuration.port, tls: tls) { [unowned self] c in
             let exchange = MockExchange(server: self, connection: c)

@@ -48,9 +48,13 @@ final class TLSContext: @unchecked Sendable {
         if !alpn.isEmpty { SSL_CTX_set_alpn_protos(ctx, alpnWire + 1, UInt32(alpnWire[0])) }
     }
 
-    /// A server context with a PEM certificate chain and key; ALPN selects from `alpn` in order.
-    convenience init(serverCertificate cert: String, key: String, alpn: [String]) throws {
+    /// A server context with a PEM certificate chain and key; ALPN selects from `alpn` in order, the cipher suite
+    /// by the server's order. `maxTLS12`: speak TLS 1.2 at most (tests: there the server's first bytes after the
+    /// handshake arrive with its Finished, in the client's last handshake read).
+    convenience init(serverCertificate cert: String, key: String, alpn: [String], maxTLS12: Bool = false) throws {
         try self.init(server: true, alpn: alpn)
+        copenssl_ctx_prefer_server_ciphers(ctx)
+        if maxTLS12 { _ = copenssl_ctx_set_max_tls12(ctx) }
         if SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 {
             throw FastPerfError("--tls-cert \(cert): \(TLSSession.lastError())")
         }

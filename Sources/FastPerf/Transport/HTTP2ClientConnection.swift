@@ -179,8 +179,15 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
     /// Returns the nghttp2 error, if any, after handling TLS failures itself (then `state` is `.closing`).
     private func receiveTLS(_ bytes: UnsafeRawBufferPointer, session tlsSession: TLSSession, at now: UInt64) -> String? {
         var frameError: String?
+        // Plaintext that came in the read that ended the handshake, before this connection left `.connecting`:
+        // over TLS 1.2 the server's first frames (its SETTINGS) arrive with its Finished.
+        var early: [UInt8] = []
         let status = tlsSession.receive(bytes) { plain in
-            guard frameError == nil, state != .connecting else { return }
+            guard frameError == nil else { return }
+            if state == .connecting {
+                early.append(contentsOf: plain)
+                return
+            }
             dispatching = true
             frameError = session.receive(plain)
             dispatching = false
@@ -198,6 +205,11 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
                 return nil
             }
             state = .idle
+            if !early.isEmpty {
+                dispatching = true
+                frameError = early.withUnsafeBytes { session.receive($0) }
+                dispatching = false
+            }
         case .closed:
             transportDidReadError(UVError.eof, at: now)
         case .handshaking, .open:

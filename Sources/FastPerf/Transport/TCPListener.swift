@@ -146,6 +146,13 @@ final class ServerConnection {
     private func didRead(_ bytes: UnsafeRawBufferPointer) {
         guard let tls else { return didReadPlain(bytes) }
         let status = tls.receive(bytes) { plain in didReadPlain(plain) }
+        if status == .handshakeDone, !sawBytes, let make = makeHTTP2, tls.negotiatedProtocol == "h2" {
+            // h2 by ALPN: the server's connection preface (its SETTINGS, RFC 9113 §3.4) leaves now, in the same
+            // write as the handshake's last records, as nginx sends it, not after the client's preface.
+            sawBytes = true
+            http2 = make(self)
+            http2?.flush()
+        }
         flushTLS(closeAfter: false)
         switch status {
         case .failed, .closed: close()
