@@ -120,6 +120,23 @@ struct TLSTests {
         #expect(out.rows.first?.text("error")?.contains("TLS") == true, "\(out.rows.first?.text("error") ?? "")")
     }
 
+    /// A server that closes the connection in the middle of the TLS handshake: every request is a connect_failed
+    /// row that says so, with its own start time (it was a `reset` row "closed by the client" with no start).
+    @Test(arguments: [false, true]) func serverClosingInTheHandshakeFailsTheConnect(http2: Bool) throws {
+        let server = try ReplayServer(steps: [])
+        server.closeAfterFirstRead = true
+        defer { server.stop() }
+        var args = BenchmarkHarness.arguments(url: "https://127.0.0.1:\(server.port)/v1/chat/completions", parallel: 2, number: 4)
+        args.insecure = true
+        args.http2 = http2
+        let out = try BenchmarkHarness.run(args)
+        #expect(out.rows.count == 4)
+        #expect(out.rows.allSatisfy { $0.outcome == "connect_failed" }, "\(out.rows.map(\.outcome))")
+        let error = out.rows.first?.text("error") ?? ""
+        #expect(error.contains("closed the connection during the TLS handshake"), "\(error)")
+        #expect(out.rows.allSatisfy { $0.int("start_offset_ns") != nil }, "every row has its start")
+    }
+
     /// A server that accepts the connection but never answers the ClientHello (it waits for an HTTP request that
     /// never comes): `--connect-timeout` covers the handshake, and the row says it was the handshake.
     @Test(arguments: [false, true]) func silentTLSServerTimesOutInTheHandshake(http2: Bool) throws {

@@ -248,6 +248,10 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
     }
 
     override func transportDidReadError(_ code: Int32, at now: UInt64) {
+        if state == .connecting, tls != nil, hasRecord {  // reads before the request: the TLS handshake
+            failConnect(handshakeReadError(code))
+            return
+        }
         guard state == .awaitingResponse, hasRecord else {
             close()
             return

@@ -256,6 +256,12 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
     }
 
     override func transportDidReadError(_ code: Int32, at now: UInt64) {
+        if state == .connecting, tls != nil {  // reads before h2 is up: the TLS handshake
+            let text = handshakeReadError(code)
+            failAll(.connectFailed, "\(context.address): \(text)", at: now)
+            close(reason: text)
+            return
+        }
         let text = code == UVError.eof ? "connection closed by the server" : "read failed: \(UVError(code: code))"
         failAll(.reset, text, at: now)
         close(reason: text)

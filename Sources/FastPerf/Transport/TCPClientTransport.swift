@@ -97,6 +97,13 @@ class TCPClientTransport {
                     : "connect to \(context.address) timed out"
     }
 
+    /// The error of a read that failed (`code`, EOF included) while the TLS handshake was going on.
+    func handshakeReadError(_ code: Int32) -> String {
+        code == UVError.eof || code == UVError.connectionReset
+            ? "the server closed the connection during the TLS handshake (\(UVError(code: code)))"
+            : "the TLS handshake failed: read failed: \(UVError(code: code))"
+    }
+
     /// HTTPS: a TLS session for this connection (SNI and certificate name `context.serverName`), its
     /// handshake started; nil on plain TCP. Throws `FastPerfError` when OpenSSL cannot make the session.
     func makeTLSSession() throws -> TLSSession? {

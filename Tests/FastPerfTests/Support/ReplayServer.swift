@@ -22,6 +22,8 @@ final class ReplayServer: @unchecked Sendable {
     private var acceptThread: Thread?
     /// Close each connection with a TCP reset (SO_LINGER 0) instead of a FIN.
     var resetOnClose = false
+    /// Close each connection (FIN) after its first read, whatever it was (e.g. in the middle of a TLS handshake).
+    var closeAfterFirstRead = false
     /// Request heads received, in order (for assertions on what the client sent).
     private(set) var requests: [String] = []
 
@@ -108,6 +110,11 @@ final class ReplayServer: @unchecked Sendable {
         // Read one request: head, then Content-Length bytes.
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
+        if closeAfterFirstRead {
+            _ = read(fd, &chunk, 10)
+            Glibc.close(fd)
+            return
+        }
         var headEnd: Int?
         var needed = Int.max
         while buffer.count < needed {
