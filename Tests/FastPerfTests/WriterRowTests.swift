@@ -33,12 +33,14 @@ struct WriterRowTests {
         #expect(decoded == ["{\"a\":\"x\\ny\"}", "tab\there \u{1}é", "[DONE]"])
     }
 
+    /// Each event's data as a JSON string, byte by byte, after Swift's own UTF-8 repair (each maximal ill-formed
+    /// subpart becomes U+FFFD: JSON text is UTF-8).
     static func reference(_ events: [[UInt8]]) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "[")]
         for (k, e) in events.enumerated() {
             if k > 0 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "\""))
-            for b in e {
+            for b in Array(String(decoding: e, as: UTF8.self).utf8) {
                 switch b {
                 case 0x22: out += Array(#"\""#.utf8)
                 case 0x5C: out += Array(#"\\"#.utf8)
@@ -165,5 +167,28 @@ struct WriterRowTests {
             #expect(RowEncoding.responseMessages(record, shapes: parsed.eventShapes) == Self.reference(data), "\(events)")
         }
         #expect(shaped > 100)  // most streams went through the shapes
+    }
+
+    /// Ill-formed UTF-8 (overlong forms, surrogates, above U+10FFFF, truncated and stray bytes, at the end of an
+    /// event too) becomes U+FFFD as Swift's own repair does it, well-formed sequences of every length are kept,
+    /// and the column reads back as JSON strings.
+    @Test func responseMessagesRepairIllFormedUTF8() throws {
+        let sequences: [[UInt8]] = [
+            [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF], [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],
+            [0xF0, 0x80, 0x80, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80], [0xFF], [0x80], [0xBF, 0xBF],
+            [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0xF0, 0x9F], [0xC3],
+            [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80], [0xF0, 0x9F, 0x98, 0x8A],
+            [0xF4, 0x8F, 0xBF, 0xBF],
+        ]
+        var events: [[UInt8]] = []
+        for a in sequences {
+            events.append(a)
+            events.append(Array(#"x\""#.utf8) + a + Array("yz".utf8))
+            for b in sequences.prefix(8) { events.append(a + b + Array("0123456789".utf8) + b) }
+        }
+        let encoded = RowEncoding.responseMessages(Self.record(events))
+        #expect(encoded == Self.reference(events))
+        let decoded = try #require(try JSONSerialization.jsonObject(with: Data(encoded)) as? [String])
+        #expect(decoded == events.map { String(decoding: $0, as: UTF8.self) })
     }
 }

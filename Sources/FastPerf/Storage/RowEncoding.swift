@@ -76,9 +76,10 @@ enum RowEncoding {
     }
 
     /// Writes `src[from..<from+count]` escaped as the inside of a JSON string (RFC 8259 §7) at `out[at...]`
-    /// (room for 6 bytes per byte, plus 8); returns the new end. Plain runs (no `"`, `\\` or control byte) are
-    /// copied 8 bytes at a time; the bytes that need it are escaped one by one. Other bytes, UTF-8 included, are
-    /// copied as they are.
+    /// (room for 6 bytes per byte, plus 8); returns the new end. Plain ASCII runs (no `"`, `\\` or control byte)
+    /// are copied 8 bytes at a time; the bytes that need it are escaped one by one. Well-formed UTF-8 sequences are
+    /// copied as they are; a byte that does not start one becomes U+FFFD (JSON text is UTF-8, RFC 8259 §8.1, and a
+    /// column holding invalid UTF-8 cannot be read as text, by Python's sqlite3 for one).
     @inline(__always)
     private static func appendEscaped(_ src: UnsafeBufferPointer<UInt8>, from: Int, count: Int,
                                       to out: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int {
@@ -89,9 +90,9 @@ enum RowEncoding {
         while i < end {
             while i + 8 <= end {
                 let v = UnsafeRawPointer(s + i).loadUnaligned(as: UInt64.self)
-                let special = OpenAIChunkScanner.specialBytes(v)
+                let special = OpenAIChunkScanner.specialBytes(v) | v & 0x8080_8080_8080_8080
                 if special != 0 {
-                    // Little-endian: the lowest flagged byte is the first that needs an escape.
+                    // Little-endian: the lowest flagged byte is the first that needs an escape or a UTF-8 check.
                     let plain = special.trailingZeroBitCount >> 3
                     UnsafeMutableRawPointer(d + o).storeBytes(of: v, as: UInt64.self)  // the plain bytes, and more
                     i += plain
@@ -105,6 +106,18 @@ enum RowEncoding {
             guard i < end else { break }
             let b = s[i]
             i += 1
+            if b >= 0x80 {
+                let (n, valid) = utf8Sequence(s + i - 1, available: end - i + 1)
+                if valid {
+                    (d + o).update(from: s + i - 1, count: n)
+                    o += n
+                } else {
+                    d[o] = 0xEF; d[o + 1] = 0xBF; d[o + 2] = 0xBD  // U+FFFD REPLACEMENT CHARACTER
+                    o += 3
+                }
+                i += n - 1
+                continue
+            }
             if b >= 0x20 && b != 0x22 && b != 0x5C {
                 d[o] = b; o += 1
                 continue
@@ -122,6 +135,35 @@ enum RowEncoding {
             }
         }
         return o
+    }
+
+    /// The UTF-8 sequence at `p` (lead byte ≥ 0x80) within `available` bytes: its length when well-formed (2 to 4
+    /// bytes, RFC 3629 §4: no overlong form, no surrogate, nothing above U+10FFFF), else the length of its maximal
+    /// subpart (the lead byte and the continuation bytes that could still have followed it), which one U+FFFD
+    /// replaces, as Unicode §3.9 recommends and Swift's `String(decoding:)` does.
+    private static func utf8Sequence(_ p: UnsafePointer<UInt8>, available: Int) -> (length: Int, valid: Bool) {
+        let b0 = p[0]
+        let need: Int
+        var low: UInt8 = 0x80, high: UInt8 = 0xBF  // the second byte's range
+        switch b0 {
+        case 0xC2...0xDF: need = 2
+        case 0xE0: need = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: need = 3
+        case 0xED: need = 3; high = 0x9F
+        case 0xF0: need = 4; low = 0x90
+        case 0xF1...0xF3: need = 4
+        case 0xF4: need = 4; high = 0x8F
+        default: return (1, false)
+        }
+        var k = 1
+        while k < need {
+            guard k < available else { return (k, false) }
+            let b = p[k]
+            let ok = k == 1 ? b >= low && b <= high : b >= 0x80 && b <= 0xBF
+            guard ok else { return (k, false) }
+            k += 1
+        }
+        return (need, true)
     }
 
     /// `event_times`: the arrival of every SSE event, s after the request's start, in order (UTF-8 JSON array).
