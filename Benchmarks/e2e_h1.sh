@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 N=${1:-20000}; C=${2:-64}; T=${3:-64}; ROUNDS=${ROUNDS:-3}
 H1=18480; H2=18481; W=$(mktemp -d /tmp/fastperf-bench.XXXXXX); chmod 755 "$W"  # nginx workers (www-data) read the body file
 . Benchmarks/lib.sh
+check_rounds "$ROUNDS"
 need_tools nginx:nginx-light h2load:nghttp2-client wrk:wrk time:time
 build_release
 start_nginx_sse $H1 $H2 $T "$W"

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 N=${1:-20000}; C=${2:-64}; M=${3:-10}; T=${4:-64}; ROUNDS=${ROUNDS:-3}
 H1=18580; H2=18581; W=$(mktemp -d /tmp/fastperf-bench.XXXXXX); chmod 755 "$W"
 . Benchmarks/lib.sh
+check_rounds "$ROUNDS"
 need_tools nginx:nginx-light h2load:nghttp2-client time:time
 build_release
 start_nginx_sse $H1 $H2 $T "$W"

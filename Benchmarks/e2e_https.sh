@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 N=${1:-20000}; C=${2:-64}; T=${3:-64}; PORT=18584; ROUNDS=${ROUNDS:-3}
 W=$(mktemp -d /tmp/fastperf-https.XXXXXX); chmod 755 "$W"  # nginx workers (www-data) read the files
 . Benchmarks/lib.sh
+check_rounds "$ROUNDS"
 need_tools nginx:nginx-light h2load:nghttp2-client openssl:openssl time:time
 build_release
 python3 "$BENCH_DIR/make_sse.py" "$T" > "$W/body.sse"

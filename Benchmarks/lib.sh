@@ -15,6 +15,13 @@ need_tools() {
   fi
 }
 
+# check_rounds N: stops the script (removing its $W) unless N (the ROUNDS setting) is a whole number of 1 or more.
+check_rounds() {
+  case "$1" in
+    ''|*[!0-9]*|0) echo "ROUNDS must be a whole number of 1 or more (got '$1')" >&2; rm -rf "${W:-}"; exit 2;;
+  esac
+}
+
 # build_release: builds the release binary and sets FP to it.
 build_release() {
   swift build -c release >/dev/null

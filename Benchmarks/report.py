@@ -8,8 +8,9 @@ a round): DIR/NAME.rK.time holds user s, system s, peak KiB and wall s, DIR/NAME
 starts with `h2load` or `wrk` is read from that tool's output; a `fastperf-*` NAME from the run's
 benchmark_summary.json and benchmark_data.db under DIR/out-NAME.rK. The first NAME is the baseline of the ratios.
 
-Per client: the median req/s and median CPU µs per request over the rounds (this shared machine is noisy, so every
-round's req/s is printed too), the largest peak RSS, and the ratios of the medians to the baseline's. Checks that
+Per client: the median req/s and median CPU µs per request over the rounds (the lower middle one for an even count,
+so that it is a round that happened; this shared machine is noisy, so every round's req/s is printed too), the
+largest peak RSS, and the ratios of the medians to the baseline's. Checks that
 every fastperf run stored one row per request; exits 1 when one did not.
 """
 import glob
@@ -20,6 +21,8 @@ import statistics
 import sys
 
 w, n, rounds, title = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+if rounds < 1:
+    sys.exit("ROUNDS must be 1 or more")
 clients = [a.split("=", 1) for a in sys.argv[5:]]
 
 
@@ -47,10 +50,10 @@ table, lost, lines = [], [], []
 for name, label in clients:
     runs = [run(name, k) for k in range(1, rounds + 1)]
     rps = [r[0] for r in runs]
-    cpu = statistics.median(r[2] / max(r[1], 1) for r in runs)
-    table.append((label, statistics.median(rps), rps, cpu, max(r[3] for r in runs)))
+    cpu = statistics.median_low(r[2] / max(r[1], 1) for r in runs)
+    table.append((label, statistics.median_low(rps), rps, cpu, max(r[3] for r in runs)))
     lost += [r[5] for r in runs if r[5]]
-    median_run = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+    median_run = sorted(runs, key=lambda r: r[0])[(len(runs) - 1) // 2]  # the run median_low picked
     if median_run[4]:
         lines.append(f"{label} (its median run): {median_run[4]}")
 
