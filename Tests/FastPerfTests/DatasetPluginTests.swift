@@ -3,11 +3,19 @@ import Testing
 @testable import FastPerf
 
 /// Dataset plugins on temporary files: formats, length filter, cycling, errors.
-@Suite struct DatasetPluginTests {
+/// A class suite: each test has its own instance, whose `deinit` removes the temporary files it wrote.
+@Suite final class DatasetPluginTests {
+    private var folders: [URL] = []
+
+    deinit {
+        for folder in folders { try? FileManager.default.removeItem(at: folder) }
+    }
+
     /// Writes `text` to a fresh temporary file and returns its path.
     func temp(_ text: String, ext: String = "txt") throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fastperf-writer-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fastperf-dataset-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        folders.append(dir)
         let url = dir.appendingPathComponent("data.\(ext)")
         try Data(text.utf8).write(to: url)
         return url.path

@@ -28,8 +28,12 @@ public final class WriterWorkload {
         try ResultPipeline.handle(record, plan: plan, store: store, into: &accumulator)
     }
 
-    /// Commits the open batch.
-    public func finish() throws { try store.commit() }
+    /// Commits the open batch and removes the temporary folder (also done on deinit, which a benchmark process
+    /// may exit before).
+    public func finish() throws {
+        try store.commit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 
     /// Rows written so far.
     public var rows: Int { store.rowCount }
