@@ -139,6 +139,15 @@ struct CLITests {
         #expect(r2.stderr.contains("No such file or directory") && !r2.stderr.contains("NSCocoaErrorDomain"), "stderr: \(r2.stderr)")
     }
 
+    /// `--cacert` where it cannot apply (an http:// URL) is said, not silently ignored.
+    @Test func unusedCACertIsNoted() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try Self.fastperf(["perf", "--number", "2", "--cacert", "/etc/hosts", "--sleep-interval", "0", "--outputs-dir", dir])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect((r.stdout + r.stderr).contains("Note: --cacert /etc/hosts is not used: http:// is not TLS"))
+    }
+
     /// The first SIGINT stops sending, lets the requests in flight finish and still writes every file; every
     /// request sent is one row.
     @Test func interruptStopsCleanlyAndKeepsEveryRow() throws {

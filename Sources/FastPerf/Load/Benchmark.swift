@@ -255,6 +255,9 @@ public enum Benchmark {
             tls = ClientTLS(context: try TLSContext(clientALPN: alpn, verify: !args.insecure, caFile: args.cacert),
                             serverName: target.host)
             if args.insecure { log("Warning: --insecure: TLS certificates and host names are not verified") }
+            if args.insecure, let ca = args.cacert { log("Note: --cacert \(ca) is not used: --insecure verifies nothing") }
+        } else if let ca = args.cacert {
+            log("Note: --cacert \(ca) is not used: \(target.scheme):// is not TLS")
         }
         let http2Arena = args.http2 ? HTTP2RequestArena(http1: arena, scheme: target.scheme) : nil
 
