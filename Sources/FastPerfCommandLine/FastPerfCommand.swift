@@ -33,11 +33,26 @@ struct FastPerfCommand: ParsableCommand {
             Foundation.exit(1)
         } catch {
             if exitCode(for: error) == .success || error is CleanExit { exit(withError: error) }
-            let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            var line = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            if let negative = negativeValue(in: arguments ?? Array(CommandLine.arguments.dropFirst()), error: line) {
+                line = negative
+            }
             FileHandle.standardError.write(Data("fastperf: error: \(line) (see fastperf --help)\n".utf8))
             Foundation.exit(exitCode(for: error).rawValue == 0 ? 2 : exitCode(for: error).rawValue)
         }
     }
+}
+
+/// argument-parser reads `--parallel -3` as a flag `-3` and says "Missing value for '--parallel <parallel>'": when
+/// the value after the option is a negative number, the line says that instead.
+private func negativeValue(in arguments: [String], error line: String) -> String? {
+    guard line.hasPrefix("Missing value for '"), let option = line.dropFirst(19).split(separator: " ").first
+    else { return nil }
+    let name = option.hasSuffix("'") ? String(option.dropLast()) : String(option)
+    guard let k = arguments.firstIndex(of: name), k + 1 < arguments.count else { return nil }
+    let value = arguments[k + 1]
+    guard value.hasPrefix("-"), Double(value) != nil else { return nil }
+    return "\(name) cannot be negative (got \(value))"
 }
 
 struct PerfCommand: ParsableCommand {

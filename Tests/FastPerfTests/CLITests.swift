@@ -139,6 +139,18 @@ struct CLITests {
         #expect(r2.stderr.contains("No such file or directory") && !r2.stderr.contains("NSCocoaErrorDomain"), "stderr: \(r2.stderr)")
     }
 
+    /// A negative number is named as such (argument-parser alone said "Missing value"), before any run.
+    @Test func negativeNumbersFailWithOneLine() throws {
+        for (flag, value) in [("--parallel", "-3"), ("--rate", "-1"), ("--connect-timeout", "-0.5"), ("--max-tokens", "-7")] {
+            let r = try Self.fastperf(["perf", flag, value])
+            #expect(r.status != 0)
+            #expect(r.stderr == "fastperf: error: \(flag) cannot be negative (got \(value)) (see fastperf --help)\n",
+                    "stderr: \(r.stderr)")
+        }
+        let r = try Self.fastperf(["perf", "--parallel"])
+        #expect(r.stderr.contains("Missing value for '--parallel"), "stderr: \(r.stderr)")
+    }
+
     /// `--cacert` where it cannot apply (an http:// URL) is said, not silently ignored.
     @Test func unusedCACertIsNoted() throws {
         let dir = Self.tempDir()
