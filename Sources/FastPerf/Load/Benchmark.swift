@@ -221,6 +221,13 @@ public enum Benchmark {
         let speedBenchmark = args.prompt == nil && SpeedBenchmarkDataset.isSpeedBenchmark(args.dataset)
         if speedBenchmark { SpeedBenchmarkDataset.adjust(&args, itemCount: items.count, log: log) }
         let target = try parseURL(args.url!, defaultPath: plugin.defaultPath, log: log)
+        // A database that exists refuses the run before the server sees a connection.
+        let runDir = try chooseRunDirectory(args)
+        let specs = points(args)
+        let pointDirs = specs.map { runDir.appendingPathComponent($0.folder) }
+        for dir in pointDirs where FileManager.default.fileExists(atPath: dir.appendingPathComponent("benchmark_data.db").path) {
+            throw FastPerfError("\(dir.path)/benchmark_data.db already exists; choose another --name or --outputs-dir")
+        }
         let address = try SocketAddress.resolve(host: target.host, port: target.port)
         try address.probeConnect(timeoutSeconds: min(args.connectTimeout ?? 10, 30))
         log(String(format: "Dataset %@: %d items built in %.2f s", args.prompt == nil ? args.dataset : "prompt", items.count,
@@ -267,12 +274,6 @@ public enum Benchmark {
         let argsJSON = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
         encoderJSON.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let argsLine = String(decoding: try encoderJSON.encode(args.masked), as: UTF8.self)
-        let runDir = try chooseRunDirectory(args)
-        let specs = points(args)
-        let pointDirs = specs.map { runDir.appendingPathComponent($0.folder) }
-        for dir in pointDirs where FileManager.default.fileExists(atPath: dir.appendingPathComponent("benchmark_data.db").path) {
-            throw FastPerfError("\(dir.path)/benchmark_data.db already exists; choose another --name or --outputs-dir")
-        }
         try makeDirectory(runDir)
         let logFile = runDir.appendingPathComponent("benchmark.log").path
         guard FileManager.default.createFile(atPath: logFile, contents: nil) else {
