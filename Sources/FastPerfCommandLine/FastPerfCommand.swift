@@ -43,8 +43,9 @@ struct FastPerfCommand: ParsableCommand {
     }
 }
 
-/// argument-parser reads `--parallel -3` as a flag `-3` and says "Missing value for '--parallel <parallel>'": when
-/// the value after the option is a negative number, the line says that instead.
+/// argument-parser reads `--parallel -3` (or `--prompt -1`) as a flag `-3` and says "Missing value for '--parallel
+/// <parallel>'": when the word after the option is a negative number, the line says what happened and how to pass
+/// it (`--parallel=-3`, which the option's own check then judges: a count must be at least 1, a text is kept).
 private func negativeValue(in arguments: [String], error line: String) -> String? {
     guard line.hasPrefix("Missing value for '"), let option = line.dropFirst(19).split(separator: " ").first
     else { return nil }
@@ -52,7 +53,7 @@ private func negativeValue(in arguments: [String], error line: String) -> String
     guard let k = arguments.firstIndex(of: name), k + 1 < arguments.count else { return nil }
     let value = arguments[k + 1]
     guard value.hasPrefix("-"), Double(value) != nil else { return nil }
-    return "\(name) cannot be negative (got \(value))"
+    return "\(name) \(value): a value that starts with '-' is read as an option (write \(name)=\(value) to pass it)"
 }
 
 struct PerfCommand: ParsableCommand {
