@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FastPerf
+@testable @_spi(Benchmarks) import FastPerf
 
 /// The response side of every API plugin on the writer thread, fed by `../shared/cases/` (case-13 Anthropic,
 /// case-19 DashScope, with the variants their READMEs describe) and documented-format fixtures
@@ -273,5 +273,33 @@ import Testing
         #expect(r.outcome == .protocolError)
         #expect(r.error?.hasPrefix("API plugin CustomAPIPlugin could not read the response: ") == true)
         #expect(r.error?.contains("\n") == false)
+    }
+
+    /// A server's ill-formed UTF-8 inside a text: the chunk or the body is read after Swift's repair, its usage kept
+    /// and its text with U+FFFD. `JSONDecoder` alone refused the whole chunk or body: no_output, usage lost.
+    @Test func illFormedUTF8InATextKeepsTheChunkAndTheBody() throws {
+        let plugin = OpenAIPlugin()
+        var sse = Array(#"data: {"choices":[{"index":0,"delta":{"content":"abc"#.utf8) + [0xFF]
+            + Array(#""},"finish_reason":null}]}"#.utf8) + Array("\n\n".utf8)
+        sse += Array(#"data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":12}}"#.utf8)
+            + Array("\n\ndata: [DONE]\n\n".utf8)
+        let (parsed, result) = try Self.judge(makeStreamRecord(sseBody: sse), plugin)
+        #expect(result.success && result.promptTokens == 5 && result.completionTokens == 12, "\(result.outcome)")
+        #expect(parsed.generatedText == "abc\u{FFFD}" && parsed.undecodableEvents == 0)
+
+        let body = Array(#"{"choices":[{"index":0,"message":{"role":"assistant","content":"x"#.utf8) + [0xE2, 0x82]
+            + Array(#" y"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":3}}"#.utf8)
+        var record = RequestRecord(requestIndex: 0, loopID: 0, connectionID: 1)
+        record.httpStatus = 200
+        record.startNanos = 1_000_000_000
+        record.intendedStartNanos = record.startNanos
+        record.headNanos = record.startNanos + 1_000_000
+        record.endNanos = record.startNanos + 2_000_000
+        record.payload = body
+        record.bodyBytes = body.count
+        let request = try Self.request(plugin) { $0.stream = false }
+        let (bodyParsed, bodyResult) = try Self.judge(record, plugin, request: request)
+        #expect(bodyResult.success && bodyResult.completionTokens == 3, "\(bodyResult.outcome)")
+        #expect(bodyParsed.generatedText == "x\u{FFFD} y")
     }
 }

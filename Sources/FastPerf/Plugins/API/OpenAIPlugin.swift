@@ -128,7 +128,7 @@ public struct OpenAIPlugin: APIPlugin {
                 let chunk: ChunkJSON
                 do {
                     if decoder == nil { decoder = JSONDecoder() }
-                    chunk = try decoder!.decode(ChunkJSON.self, from: Data(record.payload[lo..<hi]))
+                    chunk = try ResponseReading.decodeJSON(ChunkJSON.self, from: record.payload[lo..<hi], decoder: decoder!)
                 } catch {
                     parsed.undecodableEvents += 1
                     if isErrorEvent, parsed.errorMessage == nil {

@@ -6,6 +6,16 @@ enum ResponseReading {
     private static let doneMarker: [UInt8] = Array("[DONE]".utf8)
     private static let errorEventName: [UInt8] = Array("error".utf8)
 
+    /// Decodes `bytes` as JSON `T`. Bytes that are not well-formed UTF-8 are decoded after Swift's repair (each
+    /// ill-formed part U+FFFD, as `response_messages` stores them): `JSONDecoder` refuses them, and the lenient
+    /// shapes then quietly drop the field that held them (a server's stray byte in a text lost that text, and a
+    /// body with it its output: `no_output`).
+    /// - Throws: the decoder's error for bytes that are not the JSON `T`.
+    static func decodeJSON<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>, decoder: JSONDecoder) throws -> T {
+        if OpenAIChunkScanner.isValidUTF8(bytes.span) { return try decoder.decode(T.self, from: Data(bytes)) }
+        return try decoder.decode(T.self, from: Data(String(decoding: bytes, as: UTF8.self).utf8))
+    }
+
     /// Decodes every SSE event's data as `T` and hands it to `visit(index, value, isErrorEvent, &parsed)` in order.
     /// Empty data and `[DONE]` are skipped (no API below sends `[DONE]`; a proxy may add it). Data that is not
     /// valid JSON is counted in `parsed.undecodableEvents`; when it came in an `event: error` event its first
@@ -17,7 +27,7 @@ enum ResponseReading {
             let data = OpenAIPlugin.trimmed(record.eventData(i))
             if data.isEmpty || data.elementsEqual(doneMarker) { continue }
             let isError = record.eventName(i).elementsEqual(errorEventName)
-            guard let value = try? decoder.decode(T.self, from: Data(data)) else {
+            guard let value = try? decodeJSON(T.self, from: data, decoder: decoder) else {
                 parsed.undecodableEvents += 1
                 if isError, parsed.errorMessage == nil {
                     parsed.errorMessage = "error event: " + OpenAIPlugin.textPrefix(data, limit: 200)
@@ -40,7 +50,7 @@ enum ResponseReading {
             if is2xx { parsed.malformed = "expected a JSON body, got an event stream" }
             return nil
         }
-        if let value = try? decoder.decode(T.self, from: Data(body)) { return value }
+        if let value = try? decodeJSON(T.self, from: body, decoder: decoder) { return value }
         if is2xx {
             let hint = body.starts(with: Array("data:".utf8)) ? " (looks like SSE without a text/event-stream content type)" : ""
             parsed.malformed = body.isEmpty
