@@ -161,6 +161,11 @@ struct CLITests {
         let r = try Self.fastperf(["perf", "--number", "2", "--cacert", "/etc/hosts", "--sleep-interval", "0", "--outputs-dir", dir])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect((r.stdout + r.stderr).contains("Note: --cacert /etc/hosts is not used: http:// is not TLS"))
+        // The run's log file has it too.
+        let logs = FileManager.default.enumerator(atPath: dir)?.compactMap { $0 as? String }.filter { $0.hasSuffix("benchmark.log") } ?? []
+        #expect(logs.count == 1)
+        let log = logs.first.flatMap { try? String(contentsOfFile: dir + "/" + $0, encoding: .utf8) } ?? ""
+        #expect(log.contains("Note: --cacert /etc/hosts is not used: http:// is not TLS"), "log: \(log)")
     }
 
     /// The first SIGINT stops sending, lets the requests in flight finish and still writes every file; every

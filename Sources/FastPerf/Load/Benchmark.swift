@@ -256,15 +256,16 @@ public enum Benchmark {
         distinctRendered = []
         // HTTPS: HTTP/1.1 over TLS (certificate and host name verified unless --insecure; SNI; ALPN http/1.1).
         var tls: ClientTLS?
+        var tlsNotes: [String] = []  // said once the log file exists (below), so that it has them too
         if target.scheme == "https" {
             // --http2 insists on h2 by ALPN; otherwise HTTP/1.1 (--http1 or the default).
             let alpn = args.http2 ? ["h2"] : ["http/1.1"]
             tls = ClientTLS(context: try TLSContext(clientALPN: alpn, verify: !args.insecure, caFile: args.cacert),
                             serverName: target.host)
-            if args.insecure { log("Warning: --insecure: TLS certificates and host names are not verified") }
-            if args.insecure, let ca = args.cacert { log("Note: --cacert \(ca) is not used: --insecure verifies nothing") }
+            if args.insecure { tlsNotes.append("Warning: --insecure: TLS certificates and host names are not verified") }
+            if args.insecure, let ca = args.cacert { tlsNotes.append("Note: --cacert \(ca) is not used: --insecure verifies nothing") }
         } else if let ca = args.cacert {
-            log("Note: --cacert \(ca) is not used: \(target.scheme):// is not TLS")
+            tlsNotes.append("Note: --cacert \(ca) is not used: \(target.scheme):// is not TLS")
         }
         let http2Arena = args.http2 ? HTTP2RequestArena(http1: arena, scheme: target.scheme) : nil
 
@@ -288,6 +289,7 @@ public enum Benchmark {
         }
         tee("fastperf \(FastPerfVersion.string) perf: \(target.url), \(specs.count) point(s), outputs in \(runDir.path)")
         tee("Arguments: \(argsLine)")
+        for note in tlsNotes { tee(note) }
         let nofile = raiseOpenFilesLimit()
         if args.openLoop || isTrace(args) {
             // No cap: as many connections as requests in flight, which only the server's latency decides.
