@@ -47,13 +47,25 @@ struct FastPerfCommand: ParsableCommand {
 /// <parallel>'": when the word after the option is a negative number, the line says what happened and how to pass
 /// it (`--parallel=-3`, which the option's own check then judges: a count must be at least 1, a text is kept).
 private func negativeValue(in arguments: [String], error line: String) -> String? {
-    guard line.hasPrefix("Missing value for '"), let option = line.dropFirst(19).split(separator: " ").first
-    else { return nil }
-    let name = option.hasSuffix("'") ? String(option.dropLast()) : String(option)
-    guard let k = arguments.firstIndex(of: name), k + 1 < arguments.count else { return nil }
-    let value = arguments[k + 1]
-    guard value.hasPrefix("-"), Double(value) != nil else { return nil }
-    return "\(name) \(value): a value that starts with '-' is read as an option (write \(name)=\(value) to pass it)"
+    func isNegativeNumber(_ word: String) -> Bool { word.hasPrefix("-") && Double(word) != nil }
+    func explain(_ name: String, _ value: String) -> String {
+        "\(name) \(value): a value that starts with '-' is read as an option (write \(name)=\(value) to pass it)"
+    }
+    if line.hasPrefix("Missing value for '"), let option = line.dropFirst(19).split(separator: " ").first {
+        let name = option.hasSuffix("'") ? String(option.dropLast()) : String(option)
+        // The option may be given more than once: the occurrence followed by a negative number.
+        for k in arguments.indices where arguments[k] == name && k + 1 < arguments.count && isNegativeNumber(arguments[k + 1]) {
+            return explain(name, arguments[k + 1])
+        }
+        return nil
+    }
+    // `--parallel 4 -3`: the second value of a list option, read as an unknown option.
+    if line.hasPrefix("Unknown option '"), let word = line.dropFirst(16).split(separator: "'").first.map(String.init),
+       isNegativeNumber(word), let k = arguments.firstIndex(of: word),
+       let name = arguments[..<k].last(where: { $0.hasPrefix("-") && !isNegativeNumber($0) }) {
+        return explain(name, word)
+    }
+    return nil
 }
 
 struct PerfCommand: ParsableCommand {

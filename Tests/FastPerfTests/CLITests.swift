@@ -148,6 +148,11 @@ struct CLITests {
             #expect(r.stderr == "fastperf: error: \(flag) \(value): a value that starts with '-' is read as an option (write \(flag)=\(value) to pass it) (see fastperf --help)\n",
                     "stderr: \(r.stderr)")
         }
+        // A repeated option, and a list option's second value.
+        for args in [["--parallel", "1", "--parallel", "-3"], ["--parallel", "4", "-3"]] {
+            let r = try Self.fastperf(["perf"] + args)
+            #expect(r.stderr.contains("--parallel -3: a value that starts with '-' is read as an option"), "stderr: \(r.stderr)")
+        }
         let r = try Self.fastperf(["perf", "--parallel=-3"])
         #expect(r.stderr == "fastperf: error: --parallel must be at least 1 (got -3)\n", "stderr: \(r.stderr)")
         let missing = try Self.fastperf(["perf", "--parallel"])
