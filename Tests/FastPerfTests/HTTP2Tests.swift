@@ -153,9 +153,7 @@ struct HTTP2LoopbackTests {
         args.maxStreams = 10
         args.threads = 1
         let out = try BenchmarkHarness.run(args)
-        #expect(out.rows.count == 120)
-        #expect(out.rows.allSatisfy { $0.success }, "\(out.rows.first { !$0.success }?.text("error") ?? "")")
-        #expect(out.rows.allSatisfy { $0.text("protocol") == "h2" })
+        BenchmarkHarness.expectAllSucceeded(out, rows: 120, protocolName: "h2")
         #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 4)
         try BenchmarkHarness.expectTimeline(out, server, ttft: 50, itl: 10, tokens: 20, tolerance: 4)  // 40 streams, one server loop
         #expect(out.report.points[0].client.peakInFlight == 40)
@@ -172,8 +170,7 @@ struct HTTP2LoopbackTests {
         args.threads = 1
         args.maxTokens = 4
         let out = try BenchmarkHarness.run(args)
-        #expect(out.rows.count == 60)
-        #expect(out.rows.allSatisfy { $0.success }, "\(out.rows.first { !$0.success }?.text("error") ?? "")")
+        BenchmarkHarness.expectAllSucceeded(out, rows: 60)
         #expect(out.report.points[0].loopCloseStatus == 0)
     }
 
@@ -188,9 +185,7 @@ struct HTTP2LoopbackTests {
         args.maxStreams = 16
         args.maxTokens = 4
         let out = try BenchmarkHarness.run(args)
-        #expect(out.rows.count == 100)
-        #expect(out.rows.allSatisfy { $0.success }, "\(out.rows.first { !$0.success }?.text("error") ?? "")")
-        #expect(out.rows.allSatisfy { $0.text("protocol") == "h2" })
+        BenchmarkHarness.expectAllSucceeded(out, rows: 100, protocolName: "h2")
         #expect(out.report.points[0].loopCloseStatus == 0)
     }
 
@@ -230,9 +225,8 @@ struct HTTP2LoopbackTests {
         args.http2 = true
         args.maxStreams = 10
         let out = try BenchmarkHarness.run(args)
-        #expect(out.rows.count == 300)
-        #expect(out.rows.allSatisfy { $0.success }, "\(out.rows.first { !$0.success }?.text("error") ?? "")")
-        #expect(out.rows.allSatisfy { $0.int("completion_tokens") == 16 && $0.text("protocol") == "h2" })
+        BenchmarkHarness.expectAllSucceeded(out, rows: 300, protocolName: "h2")
+        #expect(out.rows.allSatisfy { $0.int("completion_tokens") == 16 })
         #expect(out.report.points[0].loopCloseStatus == 0)
     }
 }

@@ -42,9 +42,8 @@ struct TLSTests {
 
     @Test func httpsWithTheServersCertificateAsCA() throws {
         let out = try Self.run(host: "localhost", san: "DNS:localhost") { a, cert in a.cacert = cert }
-        #expect(out.rows.count == 8)
-        #expect(out.rows.filter { !$0.success }.isEmpty, "\(out.rows.first?.text("error") ?? "")")
-        #expect(out.rows.allSatisfy { $0.text("protocol") == "http/1.1" && $0.int("completion_tokens") == 5 })
+        BenchmarkHarness.expectAllSucceeded(out, rows: 8, protocolName: "http/1.1")
+        #expect(out.rows.allSatisfy { $0.int("completion_tokens") == 5 })
         #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 2, "keep-alive over TLS")
         // Each connection's first request carries its handshake time; the others NULL.
         let handshakes = out.rows.compactMap { $0.double("tls_handshake_time") }
@@ -80,9 +79,7 @@ struct TLSTests {
             a.threads = 1
             a.parallel = [8]
         }
-        #expect(out.rows.count == 8)
-        #expect(out.rows.filter { !$0.success }.isEmpty, "\(out.rows.first?.text("error") ?? "")")
-        #expect(out.rows.allSatisfy { $0.text("protocol") == "h2" })
+        BenchmarkHarness.expectAllSucceeded(out, rows: 8, protocolName: "h2")
         #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 1)
         #expect(out.rows.compactMap { $0.double("tls_handshake_time") }.count == 1)
     }
@@ -99,10 +96,7 @@ struct TLSTests {
             a.parallel = [8]
             a.number = [32]
         }
-        let failed = out.rows.filter { !$0.success }
-        #expect(out.rows.count == 32)
-        #expect(failed.count == 0, "\(failed.count) failed: \(failed.first?.text("error") ?? "")")
-        #expect(out.rows.allSatisfy { $0.text("protocol") == "h2" })
+        BenchmarkHarness.expectAllSucceeded(out, rows: 32, protocolName: "h2")
     }
 
     /// An https URL for a plain-HTTP server: the server refuses the ClientHello at its first byte (400 in clear

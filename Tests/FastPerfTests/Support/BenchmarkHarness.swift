@@ -95,6 +95,19 @@ enum BenchmarkHarness {
         return (server, try server.start())
     }
 
+    /// Checks that `out` holds `count` rows, every one a success (else the message names how many failed and the
+    /// first failure's outcome and error), carried over `protocolName` when given.
+    static func expectAllSucceeded(_ out: Outcome, rows count: Int, protocolName: String? = nil,
+                                   sourceLocation: SourceLocation = #_sourceLocation) {
+        let failed = out.rows.filter { !$0.success }
+        #expect(out.rows.count == count, sourceLocation: sourceLocation)
+        #expect(failed.isEmpty, "\(failed.count) failed, first: \(failed.first.map { "\($0.outcome) \($0.text("error") ?? "")" } ?? "")",
+                sourceLocation: sourceLocation)
+        if let protocolName {
+            #expect(out.rows.allSatisfy { $0.text("protocol") == protocolName }, sourceLocation: sourceLocation)
+        }
+    }
+
     /// Checks a closed-loop point's mean TTFT and TPOT against the mock server's timeline (`ttft` ms, then one
     /// token every `itl` ms, `tokens` tokens) as the server actually kept it: its timers may fire late on a
     /// loaded machine, and the server reports by how much (`MockServerLateness`), so what is left over is the
