@@ -83,6 +83,15 @@ public struct OpenAIPlugin: APIPlugin {
         var generated: [UInt8] = []
         var reasoning: [UInt8] = []
         let payload = record.payload.span
+        // What both readings of a chunk (as the stream's shape, or scanned/decoded) note the same way.
+        func seeUsage(_ prompt: Int?, _ completion: Int?) {
+            if let prompt { parsed.promptTokens = prompt }
+            if let completion { parsed.completionTokens = completion }
+        }
+        func bearsOutput(_ i: Int) {  // event `i` carries output (DESIGN.md §3)
+            if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(record.events.count - i) }
+            parsed.outputEventIndices.append(i)
+        }
         for (i, mark) in record.events.enumerated() {
             var lo = Int(mark.dataOffset)
             var hi = lo + Int(mark.dataLength)
@@ -102,8 +111,7 @@ public struct OpenAIPlugin: APIPlugin {
                     parsed.eventShapes.note(event: i, of: record.events.count,
                                             shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
                 }
-                if let p = f.promptTokens { parsed.promptTokens = p }
-                if let c = f.completionTokens { parsed.completionTokens = c }
+                seeUsage(f.promptTokens, f.completionTokens)
                 finished.see(f.index, finished: f.finished)
                 parsed.toolCallCount += f.toolCallCount
                 if !text.isEmpty {
@@ -114,10 +122,7 @@ public struct OpenAIPlugin: APIPlugin {
                         }
                     }
                 }
-                if !text.isEmpty || f.toolCallCount > 0 {
-                    if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(record.events.count - i) }
-                    parsed.outputEventIndices.append(i)
-                }
+                if !text.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
                 continue
             }
             let event = payload.extracting(lo..<hi)
@@ -140,8 +145,7 @@ public struct OpenAIPlugin: APIPlugin {
                           into: &parsed)
                 facts.load(chunk)
             }
-            if let p = facts.promptTokens { parsed.promptTokens = p }
-            if let c = facts.completionTokens { parsed.completionTokens = c }
+            seeUsage(facts.promptTokens, facts.completionTokens)
             var outputBearing = false
             for (position, choice) in facts.choices.enumerated() {
                 finished.see(choice.index ?? position, finished: choice.finished)
@@ -162,10 +166,7 @@ public struct OpenAIPlugin: APIPlugin {
                     outputBearing = true
                 }
             }
-            if outputBearing {
-                if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(record.events.count - i) }
-                parsed.outputEventIndices.append(i)
-            }
+            if outputBearing { bearsOutput(i) }
         }
         // Every piece is valid UTF-8 (the scan checks it; the decoder gives Strings), so one String of all the
         // bytes equals the pieces' Strings joined.
