@@ -175,27 +175,23 @@ final class TLSSession {
         return .failed("TLS handshake failed: \(Self.lastError())")
     }
 
-    /// Ciphertext OpenSSL left unread at the end of a `receive` (none in practice: it reads until it needs more),
-    /// kept for the next one.
-    private var carry: [UInt8] = []
-
-    /// Feeds ciphertext; decrypted application data goes to `plaintext` (valid during the call).
+    /// Feeds ciphertext (lent to the input BIO for the call); decrypted application data goes to `plaintext`
+    /// (valid during the call). OpenSSL reads until the BIO asks it to retry, so every byte is used unless the
+    /// session failed or was closed (then the rest does not matter); a byte left otherwise is an error, not a loss.
     func receive(_ cipher: UnsafeRawBufferPointer, plaintext: (UnsafeRawBufferPointer) -> Void) -> Status {
-        if carry.isEmpty { return receiveLent(cipher, plaintext: plaintext) }
-        var joined = carry
-        carry = []
-        joined.append(contentsOf: cipher)
-        return joined.withUnsafeBytes { receiveLent($0, plaintext: plaintext) }
+        copenssl_input_lend(readBIO, cipher.baseAddress, cipher.count)
+        let status = receiveLent(plaintext)
+        let left = copenssl_input_left(readBIO)
+        copenssl_input_lend(readBIO, nil, 0)
+        switch status {
+        case .failed, .closed: return status
+        case .handshaking, .handshakeDone, .open:
+            return left == 0 ? status : .failed("TLS: OpenSSL left \(left) bytes of input unread")
+        }
     }
 
-    /// `receive` with the bytes lent to the input BIO for the call.
-    private func receiveLent(_ cipher: UnsafeRawBufferPointer, plaintext: (UnsafeRawBufferPointer) -> Void) -> Status {
-        copenssl_input_lend(readBIO, cipher.baseAddress, cipher.count)
-        defer {
-            let left = copenssl_input_left(readBIO)
-            if left > 0 { carry.append(contentsOf: cipher.suffix(left)) }
-            copenssl_input_lend(readBIO, nil, 0)
-        }
+    /// `receive` with the ciphertext lent to the input BIO.
+    private func receiveLent(_ plaintext: (UnsafeRawBufferPointer) -> Void) -> Status {
         var status: Status = .open
         if !handshakeComplete {
             status = handshake()
