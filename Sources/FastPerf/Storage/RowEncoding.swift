@@ -18,7 +18,8 @@ enum RowEncoding {
         // `escaped` (offset, prefix length, tail length; -1: not built). Room for every shape's bytes escaped.
         var built = [Int](repeating: -1, count: useShapes ? 3 * shapes.shapes.count : 0)
         let room = useShapes ? shapes.shapes.reduce(0) { $0 + 6 * ($1.prefix + $1.tail) + 16 } : 0
-        let escaped = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: room)
+        let escaped = room > 0 ? UnsafeMutableBufferPointer<UInt8>.allocate(capacity: room)
+                               : UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
         defer { escaped.deallocate() }
         var escapedEnd = 0
         return record.payload.withUnsafeBufferPointer { src in
