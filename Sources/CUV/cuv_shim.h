@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 /* libuv handle types begin with the uv_handle_t / uv_stream_t fields; these casts are the
    documented way to use them as the base type. Done in C so Swift needs no pointer rebinding. */
 static inline uv_handle_t *cuv_tcp_as_handle(uv_tcp_t *t) { return (uv_handle_t *)t; }
@@ -51,6 +54,17 @@ static inline void cuv_set_thread_name(const char *name) { (void)prctl(PR_SET_NA
    only); an unprivileged process may raise it. Returns 0 or -1. */
 static inline int cuv_set_thread_nice(int nice) { return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice); }
 
+/* glibc malloc: keeps up to `trim_bytes` of freed memory at the top of each heap (instead of the default 128 KiB)
+   and grows heaps `pad_bytes` at a time, so buffers allocated on one thread and freed on another do not make
+   the heap shrink and fault its pages in again. No effect on other C libraries. mallopt(3). */
+static inline void cuv_keep_freed_heap(int trim_bytes, int pad_bytes) {
+#if defined(__GLIBC__)
+    (void)mallopt(M_TRIM_THRESHOLD, trim_bytes);
+    (void)mallopt(M_TOP_PAD, pad_bytes);
+#else
+    (void)trim_bytes; (void)pad_bytes;
+#endif
+}
 /* CPU seconds (user + system) used by the calling thread, or by the whole process. */
 static inline double cuv_thread_cpu_seconds(void) {
     struct rusage u;
