@@ -92,9 +92,15 @@ struct EventShapes: Sendable, Equatable {
 
     /// Notes that event `event` (of `count` events) matched `shape` with its whole data.
     mutating func note(event: Int, of count: Int, shape: Shape) {
-        if ofEvent.isEmpty { ofEvent = [Int32](repeating: -1, count: count) }
+        ofEvent[event] = add(shape, events: count)
+    }
+
+    /// The index of `shape` in `shapes` (appended unless it is the last one), for the caller to store in
+    /// `ofEvent` (sized for `events` events here) at each event that matched it.
+    mutating func add(_ shape: Shape, events: Int) -> Int32 {
+        if ofEvent.isEmpty { ofEvent = [Int32](repeating: -1, count: events) }
         if shapes.last != shape { shapes.append(shape) }
-        ofEvent[event] = Int32(shapes.count - 1)
+        return Int32(shapes.count - 1)
     }
 }
 

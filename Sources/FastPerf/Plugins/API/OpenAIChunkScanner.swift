@@ -174,18 +174,35 @@ struct OpenAIChunkScanner {
 
         /// The range of the text in `payload` when `payload[range]` matches this pattern, else nil. Inlined so the
         /// caller reads the template's fields in place (a call copied the whole `Shape` with `memcpy` per chunk).
+        /// The common text (printable ASCII, no `"` or `\`) is checked in the same pass that finds it plain; any
+        /// other byte falls back to `isPlainText` and `isValidUTF8`.
         @inline(__always)
         func text(_ payload: Span<UInt8>, _ range: Range<Int>) -> Range<Int>? {
             let tail = self.range.count - textEnd
             let end = range.count - tail
-            guard end >= textStart else { return nil }
-            let e = payload.extracting(range)
-            let t = payload.extracting(self.range)
-            guard samePrefix(e, t, textStart),
-                  samePrefix(e.extracting(end..<e.count), t.extracting(textEnd..<t.count), tail) else { return nil }
-            let text = e.extracting(textStart..<end)
-            guard isPlainText(text), isValidUTF8(text) else { return nil }
-            return range.lowerBound + textStart..<range.lowerBound + end
+            guard end >= textStart, range.upperBound <= payload.count, self.range.upperBound <= payload.count else {
+                return nil
+            }
+            let textRange = range.lowerBound + textStart..<range.lowerBound + end
+            let verdict: Bool? = payload.withUnsafeBufferPointer { p in
+                let b = p.baseAddress!
+                guard memcmp(b + range.lowerBound, b + self.range.lowerBound, textStart) == 0,
+                      memcmp(b + textRange.upperBound, b + self.range.lowerBound + textEnd, tail) == 0 else { return false }
+                var k = textRange.lowerBound
+                while k < textRange.upperBound {
+                    let c = b[k]
+                    if c < 0x20 || c >= 0x80 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return nil }
+                    k += 1
+                }
+                return true
+            }
+            switch verdict {
+            case true?: return textRange
+            case false?: return nil
+            case nil:
+                let text = payload.extracting(textRange)
+                return isPlainText(text) && isValidUTF8(text) ? textRange : nil
+            }
         }
 
         /// Reads `payload[range]` as this pattern into `facts` (reset); false when it does not match.

@@ -92,7 +92,45 @@ public struct OpenAIPlugin: APIPlugin {
             if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(record.events.count - i) }
             parsed.outputEventIndices.append(i)
         }
+        // The token chunks of a stream mostly match its shape with their whole data: for those, the shape's facts
+        // are read once per shape (`shapeFacts`), and its usage noted again only after a chunk read another way.
+        var shapeFacts = template.shape?.facts
+        var shapeUsageNoted = false
+        var shapeEventIndex: Int32 = -1  // the shape's index in `parsed.eventShapes`, once an event matched it
         for (i, mark) in record.events.enumerated() {
+            if mark.nameLength == 0, let f = shapeFacts,
+               let text = template.shape.unsafelyUnwrapped.text(payload, Int(mark.dataOffset)..<Int(mark.dataOffset) + Int(mark.dataLength)) {
+                // Same facts as the shape chunk, whose choice `finished` has already seen.
+                if !shapeUsageNoted {
+                    seeUsage(f.promptTokens, f.completionTokens)
+                    shapeUsageNoted = true
+                }
+                if shapeEventIndex < 0 {
+                    shapeEventIndex = parsed.eventShapes.add(.init(start: f.start, prefix: f.prefix, tail: f.tail),
+                                                             events: record.events.count)
+                }
+                parsed.eventShapes.ofEvent[i] = shapeEventIndex
+                parsed.toolCallCount += f.toolCallCount
+                if !text.isEmpty {
+                    payload.extracting(text).withUnsafeBufferPointer { bytes in
+                        switch f.field {
+                        case .content, .text: generated.append(contentsOf: bytes)
+                        case .reasoningContent, .reasoning: reasoning.append(contentsOf: bytes)
+                        }
+                    }
+                }
+                if !text.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
+                continue
+            }
+            shapeUsageNoted = false
+            let shapeRange = template.shape?.range
+            defer {
+                // A chunk read in full may have become the stream's new shape.
+                if template.shape?.range != shapeRange {
+                    shapeFacts = template.shape?.facts
+                    shapeEventIndex = -1
+                }
+            }
             var lo = Int(mark.dataOffset)
             var hi = lo + Int(mark.dataLength)
             while lo < hi, Self.isSpace(payload[lo]) { lo += 1 }
@@ -104,15 +142,13 @@ public struct OpenAIPlugin: APIPlugin {
             }
             let isErrorEvent = mark.nameLength == 5
                 && OpenAIChunkScanner.word(payload, Int(mark.nameOffset), 5) == Self.errorEventNameWord
-            // A token chunk like the stream's shape (OpenAIChunkScanner.Shape): the shape's facts with this text.
-            if !isErrorEvent, let text = template.shape?.text(payload, lo..<hi) {
-                let f = template.shape.unsafelyUnwrapped.facts
+            // A token chunk like the stream's shape read another way (named, or with spaces around its data).
+            if !isErrorEvent, let f = shapeFacts, let text = template.shape.unsafelyUnwrapped.text(payload, lo..<hi) {
                 if lo == Int(mark.dataOffset) && hi == lo + Int(mark.dataLength) {  // the whole data (none trimmed)
                     parsed.eventShapes.note(event: i, of: record.events.count,
                                             shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
                 }
                 seeUsage(f.promptTokens, f.completionTokens)
-                finished.see(f.index, finished: f.finished)
                 parsed.toolCallCount += f.toolCallCount
                 if !text.isEmpty {
                     payload.extracting(text).withUnsafeBufferPointer { bytes in
