@@ -279,4 +279,67 @@ struct OpenAIChunkScannerTests {
         }
         #expect(byShape > 0)
     }
+    /// The shape's text check reads 8 bytes at a time and the last 1–7 bytes as the top of a word: texts of every
+    /// length up to 17 bytes, with a byte that is not plain ASCII at each place (UTF-8, an escape, a control byte,
+    /// a byte that is not UTF-8) or none, read as the stream's shape, agree with each event read alone; so do
+    /// the same chunks as named events, with spaces around the data, and in the reasoning field after content.
+    @Test func shapeTextCheckAgreesAtEveryLengthAndPlace() {
+        let plugin = OpenAIPlugin()
+        let request = APIRequest(body: [], isStream: true)
+        let head = #"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"#
+        func chunk(_ field: String, _ text: [UInt8]) -> [UInt8] {
+            Array((head + "\"\(field)\":\"").utf8) + text + Array(#""},"finish_reason":null}]}"#.utf8)
+        }
+        let odd: [[UInt8]] = [Array("é".utf8), Array(#"\""#.utf8), Array(#"\u0041"#.utf8), [0x01], [0xFF], [0xC3], Array("€".utf8)]
+        var texts: [[UInt8]] = []
+        for length in 0...17 {
+            texts.append([UInt8](repeating: UInt8(ascii: "a"), count: length))
+            for place in 0..<length {
+                for o in odd {
+                    var t = [UInt8](repeating: UInt8(ascii: "b"), count: length)
+                    t.replaceSubrange(place...place, with: o)
+                    texts.append(t)
+                }
+            }
+        }
+        var checked = 0
+        for text in texts {
+            for form in 0..<4 {
+                // The shape chunk, then the text under test, in one of four forms.
+                var events: [(name: String?, data: [UInt8])] = [(nil, chunk("content", Array("x".utf8)))]
+                switch form {
+                case 0: events.append((nil, chunk("content", text)))
+                case 1: events.append(("message", chunk("content", text)))
+                case 2: events.append((nil, Array("  ".utf8) + chunk("content", text) + Array(" ".utf8)))
+                default: events += [(nil, chunk("reasoning_content", Array("r".utf8))), (nil, chunk("reasoning_content", text)),
+                                    (nil, chunk("content", text))]
+                }
+                func sse(_ list: ArraySlice<(name: String?, data: [UInt8])>) -> [UInt8] {
+                    var out: [UInt8] = []
+                    for e in list {
+                        if let name = e.name { out += Array("event: \(name)\n".utf8) }
+                        out += Array("data:".utf8)
+                        out += e.data
+                        out += Array("\n\n".utf8)
+                    }
+                    return out
+                }
+                let whole = plugin.parseResponses(makeStreamRecord(sseBody: sse(events[...])), request: request)
+                var generated = "", reasoning = "", output: [Int] = []
+                for k in events.indices {
+                    let alone = plugin.parseResponses(makeStreamRecord(sseBody: sse(events[k...k])), request: request)
+                    generated += alone.generatedText
+                    reasoning += alone.reasoningText
+                    if !alone.outputEventIndices.isEmpty { output.append(k) }
+                }
+                let shown = String(decoding: text, as: UTF8.self)
+                #expect(whole.generatedText == generated, "form \(form), text \(shown)")
+                #expect(whole.reasoningText == reasoning, "form \(form), text \(shown)")
+                #expect(whole.outputEventIndices == output, "form \(form), text \(shown)")
+                checked += 1
+            }
+        }
+        #expect(checked == texts.count * 4)
+        #expect(texts.count > 1000)
+    }
 }

@@ -119,7 +119,11 @@ struct OpenAIChunkScanner {
     }
 
     /// Which text of a choice a `Shape` varies.
-    enum TextField { case content, reasoningContent, reasoning, text }
+    enum TextField {
+        case content, reasoningContent, reasoning, text
+        /// The field's text is reasoning (`reasoning_content`, `reasoning`), not generated text.
+        var isReasoning: Bool { self == .reasoningContent || self == .reasoning }
+    }
 
     /// A whole chunk as a pattern: its bytes before its one text (`..<textStart`) and from the text's closing
     /// quote on (`textEnd...`), and its facts.
@@ -188,13 +192,30 @@ struct OpenAIChunkScanner {
                 let b = p.baseAddress!
                 guard memcmp(b + range.lowerBound, b + self.range.lowerBound, textStart) == 0,
                       memcmp(b + textRange.upperBound, b + self.range.lowerBound + textEnd, tail) == 0 else { return false }
+                // 8 bytes at a time; the last 1–7 as the top of the word that ends with the text, the bytes before
+                // the text replaced by "A".
+                let highBits: UInt64 = 0x8080_8080_8080_8080
+                func word(_ at: Int) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(b + at).loadUnaligned(as: UInt64.self)) }
                 var k = textRange.lowerBound
-                while k < textRange.upperBound {
-                    let c = b[k]
-                    if c < 0x20 || c >= 0x80 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return nil }
-                    k += 1
+                let end = textRange.upperBound
+                var flagged: UInt64 = 0
+                while k + 8 <= end {
+                    let w = word(k)
+                    flagged |= specialBytes(w) | w & highBits
+                    k += 8
                 }
-                return true
+                if k < end {
+                    if end >= 8 {
+                        let keep = ~UInt64(0) << UInt64(8 * (8 - (end - k)))
+                        let w = word(end - 8) & keep | 0x4141_4141_4141_4141 & ~keep
+                        flagged |= specialBytes(w) | w & highBits
+                    } else {
+                        for j in k..<end where b[j] < 0x20 || b[j] >= 0x80 || b[j] == UInt8(ascii: "\"") || b[j] == UInt8(ascii: "\\") {
+                            return nil
+                        }
+                    }
+                }
+                return flagged == 0 ? true : nil
             }
             switch verdict {
             case true?: return textRange

@@ -80,8 +80,7 @@ public struct OpenAIPlugin: APIPlugin {
         // One chunk's facts, reused (no allocation per event); text is gathered as bytes, made a String once.
         var facts = ChunkFacts()
         var template = OpenAIChunkScanner.Template()
-        var generated: [UInt8] = []
-        var reasoning: [UInt8] = []
+        var text = StreamText()
         let payload = record.payload.span
         // What both readings of a chunk (as the stream's shape, or scanned/decoded) note the same way.
         func seeUsage(_ prompt: Int?, _ completion: Int?) {
@@ -99,7 +98,7 @@ public struct OpenAIPlugin: APIPlugin {
         var shapeEventIndex: Int32 = -1  // the shape's index in `parsed.eventShapes`, once an event matched it
         for (i, mark) in record.events.enumerated() {
             if mark.nameLength == 0, let f = shapeFacts,
-               let text = template.shape.unsafelyUnwrapped.text(payload, Int(mark.dataOffset)..<Int(mark.dataOffset) + Int(mark.dataLength)) {
+               let chunkText = template.shape.unsafelyUnwrapped.text(payload, Int(mark.dataOffset)..<Int(mark.dataOffset) + Int(mark.dataLength)) {
                 // Same facts as the shape chunk, whose choice `finished` has already seen.
                 if !shapeUsageNoted {
                     seeUsage(f.promptTokens, f.completionTokens)
@@ -111,18 +110,12 @@ public struct OpenAIPlugin: APIPlugin {
                 }
                 parsed.eventShapes.ofEvent[i] = shapeEventIndex
                 parsed.toolCallCount += f.toolCallCount
-                if !text.isEmpty {
-                    payload.extracting(text).withUnsafeBufferPointer { bytes in
-                        switch f.field {
-                        case .content, .text: generated.append(contentsOf: bytes)
-                        case .reasoningContent, .reasoning: reasoning.append(contentsOf: bytes)
-                        }
-                    }
-                }
-                if !text.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
+                if !chunkText.isEmpty { text.note(chunkText, reasoning: f.field.isReasoning, of: payload, events: record.events.count - i) }
+                if !chunkText.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
                 continue
             }
             shapeUsageNoted = false
+            text.join(payload)  // text this reading adds goes after the pieces noted so far
             let shapeRange = template.shape?.range
             defer {
                 // A chunk read in full may have become the stream's new shape.
@@ -143,22 +136,19 @@ public struct OpenAIPlugin: APIPlugin {
             let isErrorEvent = mark.nameLength == 5
                 && OpenAIChunkScanner.word(payload, Int(mark.nameOffset), 5) == Self.errorEventNameWord
             // A token chunk like the stream's shape read another way (named, or with spaces around its data).
-            if !isErrorEvent, let f = shapeFacts, let text = template.shape.unsafelyUnwrapped.text(payload, lo..<hi) {
+            if !isErrorEvent, let f = shapeFacts, let chunkText = template.shape.unsafelyUnwrapped.text(payload, lo..<hi) {
                 if lo == Int(mark.dataOffset) && hi == lo + Int(mark.dataLength) {  // the whole data (none trimmed)
                     parsed.eventShapes.note(event: i, of: record.events.count,
                                             shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
                 }
                 seeUsage(f.promptTokens, f.completionTokens)
                 parsed.toolCallCount += f.toolCallCount
-                if !text.isEmpty {
-                    payload.extracting(text).withUnsafeBufferPointer { bytes in
-                        switch f.field {
-                        case .content, .text: generated.append(contentsOf: bytes)
-                        case .reasoningContent, .reasoning: reasoning.append(contentsOf: bytes)
-                        }
+                if !chunkText.isEmpty {
+                    payload.extracting(chunkText).withUnsafeBufferPointer { bytes in
+                        if f.field.isReasoning { text.reasoning.append(contentsOf: bytes) } else { text.generated.append(contentsOf: bytes) }
                     }
                 }
-                if !text.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
+                if !chunkText.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
                 continue
             }
             let event = payload.extracting(lo..<hi)
@@ -186,11 +176,11 @@ public struct OpenAIPlugin: APIPlugin {
             for (position, choice) in facts.choices.enumerated() {
                 finished.see(choice.index ?? position, finished: choice.finished)
                 if let c = choice.content, !c.isEmpty {
-                    facts.append(c, from: event, to: &generated)
+                    facts.append(c, from: event, to: &text.generated)
                     outputBearing = true
                 }
                 if let r = choice.reasoningContent ?? choice.reasoning, !r.isEmpty {
-                    facts.append(r, from: event, to: &reasoning)
+                    facts.append(r, from: event, to: &text.reasoning)
                     outputBearing = true
                 }
                 if choice.toolCallCount > 0 {
@@ -198,7 +188,7 @@ public struct OpenAIPlugin: APIPlugin {
                     outputBearing = true
                 }
                 if let t = choice.text, !t.isEmpty {
-                    facts.append(t, from: event, to: &generated)
+                    facts.append(t, from: event, to: &text.generated)
                     outputBearing = true
                 }
             }
@@ -206,8 +196,9 @@ public struct OpenAIPlugin: APIPlugin {
         }
         // Every piece is valid UTF-8 (the scan checks it; the decoder gives Strings), so one String of all the
         // bytes equals the pieces' Strings joined.
-        if !generated.isEmpty { parsed.generatedText = String(decoding: generated, as: UTF8.self) }
-        if !reasoning.isEmpty { parsed.reasoningText = String(decoding: reasoning, as: UTF8.self) }
+        text.join(payload)
+        if !text.generated.isEmpty { parsed.generatedText = String(decoding: text.generated, as: UTF8.self) }
+        if !text.reasoning.isEmpty { parsed.reasoningText = String(decoding: text.reasoning, as: UTF8.self) }
         parsed.sawTerminalMarker = sawDone || finished.allFinished
         return parsed
     }
@@ -283,6 +274,52 @@ public struct OpenAIPlugin: APIPlugin {
     static func oneLine(_ text: String, limit: Int) -> String {
         let flat = text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
         return flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
+    }
+}
+
+/// A stream's generated and reasoning text (UTF-8 bytes) as `OpenAIPlugin` reads it: token chunks' raw texts are
+/// noted as ranges of the payload and copied in one pass when another reading of a chunk adds text, the field
+/// changes or the stream ends, because appending each chunk's few bytes to an array cost more than matching the
+/// chunk.
+private struct StreamText {
+    var generated: [UInt8] = []
+    var reasoning: [UInt8] = []
+    /// Ranges of the payload not yet copied, in order, all for `reasoning` (`piecesAreReasoning`) or `generated`.
+    private var pieces: [Range<Int>] = []
+    private var piecesAreReasoning = false
+
+    /// Notes the raw text `range` of `payload` for `reasoning` or `generated`; `events` (the events left to read)
+    /// sizes the list the first time.
+    mutating func note(_ range: Range<Int>, reasoning: Bool, of payload: Span<UInt8>, events: Int) {
+        if !pieces.isEmpty && piecesAreReasoning != reasoning { join(payload) }
+        if pieces.isEmpty {
+            if pieces.capacity == 0 { pieces.reserveCapacity(events) }
+            piecesAreReasoning = reasoning
+        }
+        pieces.append(range)
+    }
+
+    /// Copies the noted pieces of `payload` to the end of their text, in one allocation.
+    mutating func join(_ payload: Span<UInt8>) {
+        guard !pieces.isEmpty else { return }
+        var added = 0
+        for r in pieces { added += r.count }
+        let old = piecesAreReasoning ? reasoning : generated
+        let joined = payload.withUnsafeBufferPointer { p in
+            [UInt8](unsafeUninitializedCapacity: old.count + added) { out, n in
+                n = old.withUnsafeBufferPointer { o in
+                    guard let base = o.baseAddress, o.count > 0 else { return 0 }
+                    out.baseAddress!.update(from: base, count: o.count)
+                    return o.count
+                }
+                for r in pieces {
+                    (out.baseAddress! + n).update(from: p.baseAddress! + r.lowerBound, count: r.count)
+                    n += r.count
+                }
+            }
+        }
+        if piecesAreReasoning { reasoning = joined } else { generated = joined }
+        pieces.removeAll(keepingCapacity: true)
     }
 }
 
