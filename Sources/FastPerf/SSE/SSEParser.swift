@@ -140,12 +140,18 @@ struct SSEParser {
         }
 
         let base = bytes.baseAddress!
+        // The next CR at or after `index` (count: none left in this feed), found again only once passed: most
+        // streams have none, so each line costs one memchr, for its LF.
+        var nextCR = -1
         while index < count {
             // The line ends at the first LF or CR: memchr (vectorised in libc) finds each in one pass, which
             // matters because every byte of every response crosses this loop on a loop thread.
             var end = count
             if let lf = memchr(base + index, Int32(Self.lf), count - index) { end = base.distance(to: lf) }
-            if end > index, let cr = memchr(base + index, Int32(Self.cr), end - index) { end = base.distance(to: cr) }
+            if nextCR < index {
+                nextCR = memchr(base + index, Int32(Self.cr), count - index).map { base.distance(to: $0) } ?? count
+            }
+            if nextCR < end { end = nextCR }
             if end == count {
                 // No line end in this feed: keep the partial line for the next one.
                 lineBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<count]))
