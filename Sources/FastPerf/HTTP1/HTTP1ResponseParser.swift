@@ -4,6 +4,10 @@
 // §6.3 message body length, §7.1 chunked transfer coding, §9.3 persistence; RFC 9110 §8.6
 // Content-Length, §15.2 informational (1xx) responses.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The parsed head of a final (non-1xx) response. Built once per response.
 struct HTTP1ResponseHead: Equatable, Sendable {
     /// Status code, 100...999 (three digits, RFC 9112 §4).
@@ -344,7 +348,7 @@ struct HTTP1HeadAccumulator {
     let skipsLeadingEmptyLines: Bool
     /// The head bytes received so far (cleared, capacity kept, by `reset()`).
     private var buffer: [UInt8] = []
-    /// Bytes other than CR in the current line so far; 0 at the start of a line.
+    /// 1 once the current line has a byte other than CR; 0 at the start of a line.
     private var lineLength = 0
     /// True once a non-empty line has been seen (the start line).
     private var sawStartLine = false
@@ -372,28 +376,39 @@ struct HTTP1HeadAccumulator {
         var index = start
         var chunkStart = start
         let count = bytes.count
+        guard start < count, let base = bytes.baseAddress else { return nil }
+        // Line by line: memchr (vectorised) finds each LF; a line counts as empty when it holds only CRs.
         while index < count {
-            let byte = bytes[index]
-            index += 1
-            if byte == 0x0A {
-                if lineLength > 0 {
-                    sawStartLine = true
-                    lineLength = 0
-                } else if !sawStartLine && skipsLeadingEmptyLines {
-                    // An empty line before the start line: drop it and anything CR before it.
-                    buffer.removeAll(keepingCapacity: true)
-                    chunkStart = index
-                } else {
-                    try append(bytes, chunkStart, index)
-                    return index
-                }
-            } else if byte != 0x0D {
-                lineLength += 1
+            guard let lfPointer = memchr(base + index, 0x0A, count - index) else {
+                // No LF left in this feed: the rest belongs to the current line.
+                if lineLength == 0 { lineLength = Self.nonCRBytes(bytes, index, count) }
+                index = count
+                break
+            }
+            let lf = base.distance(to: lfPointer)
+            if lineLength == 0 { lineLength = Self.nonCRBytes(bytes, index, lf) }
+            index = lf + 1
+            if lineLength > 0 {
+                sawStartLine = true
+                lineLength = 0
+            } else if !sawStartLine && skipsLeadingEmptyLines {
+                // An empty line before the start line: drop it and anything CR before it.
+                buffer.removeAll(keepingCapacity: true)
+                chunkStart = index
+            } else {
+                try append(bytes, chunkStart, index)
+                return index
             }
             if buffer.count + (index - chunkStart) > maxBytes { throw HTTP1ParseError(.headerTooLarge) }
         }
         try append(bytes, chunkStart, count)
         return nil
+    }
+
+    /// 1 when `bytes[from..<to]` holds a byte other than CR, else 0 (a line only needs to be told from an empty one).
+    private static func nonCRBytes(_ bytes: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Int {
+        for k in from..<to where bytes[k] != 0x0D { return 1 }
+        return 0
     }
 
     private mutating func append(_ bytes: UnsafeRawBufferPointer, _ from: Int, _ to: Int) throws(HTTP1ParseError) {
