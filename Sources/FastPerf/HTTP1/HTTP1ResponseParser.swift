@@ -444,12 +444,13 @@ struct HTTP1LineIterator {
     mutating func next(error: HTTP1ParseError.Kind) throws(HTTP1ParseError) -> UnsafeRawBufferPointer? {
         let count = buffer.count
         let start = position
-        var end = start
-        while end < count && buffer[end] != 0x0A { end += 1 }
+        guard start < count, let base = buffer.baseAddress else { return nil }
+        var end = count
+        if let lf = memchr(base + start, 0x0A, count - start) { end = base.distance(to: lf) }
         position = min(end + 1, count)
         var lineEnd = end
         if lineEnd > start && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-        for index in start..<lineEnd where buffer[index] == 0x0D { throw HTTP1ParseError(error) }
+        if lineEnd > start && memchr(base + start, 0x0D, lineEnd - start) != nil { throw HTTP1ParseError(error) }
         if lineEnd == start { return nil }
         return UnsafeRawBufferPointer(rebasing: buffer[start..<lineEnd])
     }
