@@ -37,10 +37,24 @@ start_nginx_sse() {
   printf '{"model":"bench-model","messages":[{"role":"user","content":"hi"}],"stream":true}' > "$4/body.json"
 }
 
+# server_ticks: CPU clock ticks (user + system, 1/CLK_TCK s) used so far by the children of the process whose pid
+# is in $W/nginx.pid (nginx's workers); 0 when there is none.
+server_ticks() {
+  local master t=0 p
+  master=$(cat "$W/nginx.pid" 2>/dev/null) || { echo 0; return; }
+  for p in $(pgrep -P "$master" 2>/dev/null); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo $t
+}
+
 # measure NAME CMD...: flushes dirty pages (sync), then runs CMD under /usr/bin/time; its stdout goes to $W/NAME.out and its user s, system s,
-# peak KiB and wall s to $W/NAME.time. Stops the script with the command's last lines when it fails.
+# peak KiB and wall s to $W/NAME.time, and the server's CPU seconds during the run (server_ticks) to $W/NAME.server.
+# Stops the script with the command's last lines when it fails.
 measure() {
   local name=$1; shift
   sync  # the previous run's database pages go to disk now, not during this run
+  local before; before=$(server_ticks)
   /usr/bin/time -f "%U %S %M %e" -o "$W/$name.time" "$@" > "$W/$name.out" 2> "$W/$name.err" || { echo "$name failed:"; tail -5 "$W/$name.err"; exit 1; }
+  echo "$(( $(server_ticks) - before )) $(getconf CLK_TCK)" | awk '{printf "%.3f\n", $1 / $2}' > "$W/$name.server"
 }
