@@ -24,8 +24,12 @@ enum PluginCall {
 
     /// `plugin`'s reading of one response (writer thread). An error it throws becomes a malformed response
     /// (outcome `protocol_error` for a 2xx reply) whose text names the API plugin and the error.
-    static func parse(_ plugin: any APIPlugin, record: RequestRecord, request: APIRequest) -> ParsedResponse {
+    /// `notingShapes` false: the built-in OpenAI plugin skips `ParsedResponse.eventShapes` (only the JSON
+    /// `response_messages` of `--db-store full` uses them).
+    static func parse(_ plugin: any APIPlugin, record: RequestRecord, request: APIRequest,
+                      notingShapes: Bool = true) -> ParsedResponse {
         do {
+            if let openAI = plugin as? OpenAIPlugin { return openAI.parseResponses(record, notingShapes: notingShapes) }
             return try plugin.parseResponses(record, request: request)
         } catch {
             var parsed = ParsedResponse()

@@ -163,10 +163,17 @@ struct OpenAIChunkScanner {
         init?(_ facts: ChunkFacts, range: Range<Int>) {
             guard facts.choices.count == 1, facts.side.isEmpty else { return nil }
             let c = facts.choices[0]
-            let texts: [(TextField, TextRef?)] = [(.content, c.content), (.reasoningContent, c.reasoningContent),
-                                                  (.reasoning, c.reasoning), (.text, c.text)]
-            let present = texts.filter { $0.1 != nil }
-            guard present.count == 1, let (field, ref) = present.first, let ref, !ref.inSide else { return nil }
+            // Exactly one of the four texts, raw (no array: this runs for every chunk read in full).
+            var found: (TextField, TextRef)?
+            var present = 0
+            func see(_ field: TextField, _ ref: TextRef?) {
+                if let ref { present += 1; found = (field, ref) }
+            }
+            see(.content, c.content)
+            see(.reasoningContent, c.reasoningContent)
+            see(.reasoning, c.reasoning)
+            see(.text, c.text)
+            guard present == 1, let (field, ref) = found, !ref.inSide else { return nil }
             self.range = range
             textStart = ref.start
             textEnd = ref.end

@@ -65,13 +65,19 @@ public struct OpenAIPlugin: APIPlugin {
     /// a 2xx body with choices is the terminal marker; a 2xx body that is not JSON sets `malformed`;
     /// a non-2xx body sets `errorMessage` (its `error` object, or its first 200 bytes of text).
     public func parseResponses(_ record: RequestRecord, request: APIRequest) -> ParsedResponse {
+        parseResponses(record, notingShapes: true)
+    }
+
+    /// `parseResponses(_:request:)`; with `notingShapes` false the stream's `eventShapes` are left empty (they
+    /// only speed up writing `response_messages`, which `--db-store metrics` does not store).
+    func parseResponses(_ record: RequestRecord, notingShapes: Bool) -> ParsedResponse {
         if record.isEventStream {
-            return parseStream(record)
+            return parseStream(record, notingShapes: notingShapes)
         }
         return parseBody(record)
     }
 
-    private func parseStream(_ record: RequestRecord) -> ParsedResponse {
+    private func parseStream(_ record: RequestRecord, notingShapes: Bool) -> ParsedResponse {
         var parsed = ParsedResponse()
         var decoder: JSONDecoder?
         var sawDone = false
@@ -104,11 +110,13 @@ public struct OpenAIPlugin: APIPlugin {
                     seeUsage(f.promptTokens, f.completionTokens)
                     shapeUsageNoted = true
                 }
-                if shapeEventIndex < 0 {
-                    shapeEventIndex = parsed.eventShapes.add(.init(start: f.start, prefix: f.prefix, tail: f.tail),
-                                                             events: record.events.count)
+                if notingShapes {
+                    if shapeEventIndex < 0 {
+                        shapeEventIndex = parsed.eventShapes.add(.init(start: f.start, prefix: f.prefix, tail: f.tail),
+                                                                 events: record.events.count)
+                    }
+                    parsed.eventShapes.ofEvent[i] = shapeEventIndex
                 }
-                parsed.eventShapes.ofEvent[i] = shapeEventIndex
                 parsed.toolCallCount += f.toolCallCount
                 if !chunkText.isEmpty { text.note(chunkText, reasoning: f.field.isReasoning, of: payload, events: record.events.count - i) }
                 if !chunkText.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
@@ -137,7 +145,7 @@ public struct OpenAIPlugin: APIPlugin {
                 && OpenAIChunkScanner.word(payload, Int(mark.nameOffset), 5) == Self.errorEventNameWord
             // A token chunk like the stream's shape read another way (named, or with spaces around its data).
             if !isErrorEvent, let f = shapeFacts, let chunkText = template.shape.unsafelyUnwrapped.text(payload, lo..<hi) {
-                if lo == Int(mark.dataOffset) && hi == lo + Int(mark.dataLength) {  // the whole data (none trimmed)
+                if notingShapes && lo == Int(mark.dataOffset) && hi == lo + Int(mark.dataLength) {  // the whole data
                     parsed.eventShapes.note(event: i, of: record.events.count,
                                             shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
                 }
@@ -196,9 +204,7 @@ public struct OpenAIPlugin: APIPlugin {
         }
         // Every piece is valid UTF-8 (the scan checks it; the decoder gives Strings), so one String of all the
         // bytes equals the pieces' Strings joined.
-        text.join(payload)
-        if !text.generated.isEmpty { parsed.generatedText = String(decoding: text.generated, as: UTF8.self) }
-        if !text.reasoning.isEmpty { parsed.reasoningText = String(decoding: text.reasoning, as: UTF8.self) }
+        (parsed.generatedText, parsed.reasoningText) = text.strings(payload)
         parsed.sawTerminalMarker = sawDone || finished.allFinished
         return parsed
     }
@@ -297,6 +303,33 @@ private struct StreamText {
             piecesAreReasoning = reasoning
         }
         pieces.append(range)
+    }
+
+    /// Both texts as Strings, the pieces of `payload` joined first (straight into the String when its text has no
+    /// other bytes).
+    mutating func strings(_ payload: Span<UInt8>) -> (generated: String, reasoning: String) {
+        var direct: String?
+        if !pieces.isEmpty && (piecesAreReasoning ? reasoning : generated).isEmpty {
+            var total = 0
+            for r in pieces { total += r.count }
+            direct = payload.withUnsafeBufferPointer { p in
+                String(unsafeUninitializedCapacity: total) { out in
+                    var n = 0
+                    for r in pieces {
+                        (out.baseAddress! + n).update(from: p.baseAddress! + r.lowerBound, count: r.count)
+                        n += r.count
+                    }
+                    return n
+                }
+            }
+            pieces.removeAll(keepingCapacity: true)
+        }
+        join(payload)
+        func string(_ bytes: [UInt8]) -> String { bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self) }
+        if let direct {
+            return piecesAreReasoning ? (string(generated), direct) : (direct, string(reasoning))
+        }
+        return (string(generated), string(reasoning))
     }
 
     /// Copies the noted pieces of `payload` to the end of their text, in one allocation.
