@@ -104,13 +104,21 @@ public struct RequestResult: Sendable {
         result.promptTokens = parsed.promptTokens
         result.completionTokens = parsed.completionTokens
         if streamed {
-            let times = parsed.outputEventIndices.map { record.events[$0].timestampNanos }
             // judge() guarantees at least one output-bearing event for a successful stream.
-            let first = times[0]
-            let last = times[times.count - 1]
+            let output = parsed.outputEventIndices
+            let first = record.events[output[0]].timestampNanos
+            let last = record.events[output[output.count - 1]].timestampNanos
             result.ttftNanos = elapsed(first, from: start)
             result.latencyNanos = elapsed(last, from: start)
-            result.itlNanos = zip(times.dropFirst(), times).map { elapsed($0, from: $1) }
+            var itl: [UInt64] = []
+            itl.reserveCapacity(output.count - 1)
+            var previous = first
+            for k in output.dropFirst() {
+                let t = record.events[k].timestampNanos
+                itl.append(elapsed(t, from: previous))
+                previous = t
+            }
+            result.itlNanos = itl
             result.tpotSeconds = tpot(firstToLastNanos: elapsed(last, from: first), completionTokens: parsed.completionTokens)
         } else {
             let latency = elapsed(record.endNanos, from: start)
