@@ -197,12 +197,15 @@ struct OpenAIChunkScanner {
             let textRange = range.lowerBound + textStart..<range.lowerBound + end
             let verdict: Bool? = payload.withUnsafeBufferPointer { p in
                 let b = p.baseAddress!
-                guard memcmp(b + range.lowerBound, b + self.range.lowerBound, textStart) == 0,
-                      memcmp(b + textRange.upperBound, b + self.range.lowerBound + textEnd, tail) == 0 else { return false }
-                // 8 bytes at a time; the last 1–7 as the top of the word that ends with the text, the bytes before
-                // the text replaced by "A".
+                let shapeStart = self.range.lowerBound
+                guard memcmp(b + range.lowerBound, b + shapeStart, textStart) == 0,
+                      memcmp(b + textRange.upperBound, b + shapeStart + textEnd, tail) == 0 else { return false }
+                // 8 bytes at a time; the last 1–7 as the top of the word that ends with the text, the bytes
+                // before the text replaced by "A".
                 let highBits: UInt64 = 0x8080_8080_8080_8080
-                func word(_ at: Int) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(b + at).loadUnaligned(as: UInt64.self)) }
+                func word(_ at: Int) -> UInt64 {
+                    UInt64(littleEndian: UnsafeRawPointer(b + at).loadUnaligned(as: UInt64.self))
+                }
                 var k = textRange.lowerBound
                 let end = textRange.upperBound
                 var flagged: UInt64 = 0
@@ -217,9 +220,8 @@ struct OpenAIChunkScanner {
                         let w = word(end - 8) & keep | 0x4141_4141_4141_4141 & ~keep
                         flagged |= specialBytes(w) | w & highBits
                     } else {
-                        for j in k..<end where b[j] < 0x20 || b[j] >= 0x80 || b[j] == UInt8(ascii: "\"") || b[j] == UInt8(ascii: "\\") {
-                            return nil
-                        }
+                        for j in k..<end where b[j] < 0x20 || b[j] >= 0x80 { return nil }
+                        for j in k..<end where b[j] == UInt8(ascii: "\"") || b[j] == UInt8(ascii: "\\") { return nil }
                     }
                 }
                 return flagged == 0 ? true : nil

@@ -104,7 +104,8 @@ public struct OpenAIPlugin: APIPlugin {
         var shapeEventIndex: Int32 = -1  // the shape's index in `parsed.eventShapes`, once an event matched it
         for (i, mark) in record.events.enumerated() {
             if mark.nameLength == 0, let f = shapeFacts,
-               let chunkText = template.shape.unsafelyUnwrapped.text(payload, Int(mark.dataOffset)..<Int(mark.dataOffset) + Int(mark.dataLength)) {
+               let chunkText = template.shape.unsafelyUnwrapped.text(
+                   payload, Int(mark.dataOffset)..<Int(mark.dataOffset) + Int(mark.dataLength)) {
                 // Same facts as the shape chunk, whose choice `finished` has already seen.
                 if !shapeUsageNoted {
                     seeUsage(f.promptTokens, f.completionTokens)
@@ -118,7 +119,9 @@ public struct OpenAIPlugin: APIPlugin {
                     parsed.eventShapes.ofEvent[i] = shapeEventIndex
                 }
                 parsed.toolCallCount += f.toolCallCount
-                if !chunkText.isEmpty { text.note(chunkText, reasoning: f.field.isReasoning, of: payload, events: record.events.count - i) }
+                if !chunkText.isEmpty {
+                    text.note(chunkText, reasoning: f.field.isReasoning, of: payload, events: record.events.count - i)
+                }
                 if !chunkText.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
                 continue
             }
@@ -144,7 +147,8 @@ public struct OpenAIPlugin: APIPlugin {
             let isErrorEvent = mark.nameLength == 5
                 && OpenAIChunkScanner.word(payload, Int(mark.nameOffset), 5) == Self.errorEventNameWord
             // A token chunk like the stream's shape read another way (named, or with spaces around its data).
-            if !isErrorEvent, let f = shapeFacts, let chunkText = template.shape.unsafelyUnwrapped.text(payload, lo..<hi) {
+            if !isErrorEvent, let f = shapeFacts,
+               let chunkText = template.shape.unsafelyUnwrapped.text(payload, lo..<hi) {
                 if notingShapes && lo == Int(mark.dataOffset) && hi == lo + Int(mark.dataLength) {  // the whole data
                     parsed.eventShapes.note(event: i, of: record.events.count,
                                             shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
@@ -153,7 +157,11 @@ public struct OpenAIPlugin: APIPlugin {
                 parsed.toolCallCount += f.toolCallCount
                 if !chunkText.isEmpty {
                     payload.extracting(chunkText).withUnsafeBufferPointer { bytes in
-                        if f.field.isReasoning { text.reasoning.append(contentsOf: bytes) } else { text.generated.append(contentsOf: bytes) }
+                        if f.field.isReasoning {
+                            text.reasoning.append(contentsOf: bytes)
+                        } else {
+                            text.generated.append(contentsOf: bytes)
+                        }
                     }
                 }
                 if !chunkText.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
