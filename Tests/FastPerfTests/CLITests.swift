@@ -204,9 +204,12 @@ struct CLITests {
         let took = r.secondsAfterSignal
         #expect(took >= StopSignal.termGraceSeconds - 0.5 && took < StopSignal.termGraceSeconds + 10, "exited \(took) s after SIGTERM")
         let db = try SQLiteDatabase(path: dir + "/term/parallel_3_number_10/benchmark_data.db")
-        let rows = try db.query("SELECT outcome FROM result")
+        let rows = try db.query("SELECT outcome, error FROM result")
         #expect(rows.count == 3)
         #expect(rows.allSatisfy { if case .text("reset") = $0[0] { true } else { false } }, "\(rows)")
+        // One signal: the error names the grace that ran out, not a second signal.
+        #expect(rows.allSatisfy { if case .text("aborted: still in flight 5 s after SIGTERM") = $0[1] { true } else { false } },
+                "\(rows)")
         #expect(r.stderr.contains("Stopping (SIGTERM)"), "\(r.stderr)")
     }
 

@@ -14,6 +14,8 @@ struct ResponseRun: Equatable, CustomStringConvertible {
     var finishResult: Bool? = nil
     /// Set when an event arrived out of order (body before head, anything after end).
     var outOfOrder = false
+    /// The parser's `bytesAfterEnd` at the end.
+    var afterEnd = 0
 
     var bodyString: String { String(decoding: body, as: UTF8.self) }
     var description: String {
@@ -59,6 +61,7 @@ func runResponse(_ chunks: [[UInt8]], close: Bool = false, maxHeadBytes: Int = 6
         }
     }
     #expect(parser.isComplete == (run.ends == 1))
+    run.afterEnd = parser.bytesAfterEnd
     return run
 }
 
@@ -209,8 +212,9 @@ func makeResponseHead(
             #expect(run.body.isEmpty)
             #expect(run.ends == 1)
             expectResponseSplitInvariance(Array(text.utf8), run)
-            // A body after it is data after the end.
-            #expect(runResponse(text + "x").error == HTTP1ParseError(.dataAfterEnd))
+            // A body after it is data after the end: discarded, the response stays complete.
+            let after = runResponse(text + "x")
+            #expect(after.error == nil && after.ends == 1 && after.body.isEmpty && after.afterEnd == 1)
         }
     }
 
@@ -403,19 +407,35 @@ func makeResponseHead(
         }
     }
 
-    @Test func dataAfterEnd() {
+    /// Bytes after a complete response (RFC 9112 §6.3) are discarded and counted, in the same read or later
+    /// ones; the response stays complete. `reset()` forgets the count.
+    @Test func dataAfterEndIsDiscarded() {
         let text = crlfLines("HTTP/1.1 200 OK", "Content-Length: 2", "", "okEXTRA")
         let run = runResponse(text)
         #expect(run.heads.count == 1)
         #expect(run.bodyString == "ok")
         #expect(run.ends == 1)
-        #expect(run.error == HTTP1ParseError(.dataAfterEnd))
+        #expect(run.error == nil)
+        #expect(run.afterEnd == 5)
         expectResponseSplitInvariance(Array(text.utf8), run)
-        // After the error the parser stays failed.
         var parser = HTTP1ResponseParser()
         Array(text.utf8).withUnsafeBytes { bytes in
-            #expect(throws: HTTP1ParseError(.dataAfterEnd)) { try parser.parse(bytes) { _ in } }
-            #expect(throws: HTTP1ParseError(.dataAfterEnd)) { try parser.parse(bytes) { _ in } }
+            #expect(throws: Never.self) { try parser.parse(bytes) { _ in } }
+            #expect(throws: Never.self) { try parser.parse(bytes) { _ in } }  // a whole second read: discarded too
+        }
+        #expect(parser.isComplete && parser.bytesAfterEnd == 5 + text.utf8.count)
+        parser.reset()
+        #expect(parser.bytesAfterEnd == 0)
+    }
+
+    /// Empty lines (CRLF or LF) before the status line are skipped: a server's stray line end after its previous
+    /// response does not fail the next one.
+    @Test func emptyLinesBeforeTheStatusLineAreSkipped() {
+        let response = crlfLines("HTTP/1.1 200 OK", "Content-Length: 2", "", "ok")
+        for lead in ["\r\n", "\n", "\r\n\r\n"] {
+            let run = runResponse(lead + response)
+            #expect(run.error == nil && run.heads.count == 1 && run.bodyString == "ok" && run.ends == 1, "\(lead.debugDescription)")
+            expectResponseSplitInvariance(Array((lead + response).utf8), run)
         }
     }
 
@@ -484,7 +504,7 @@ func makeResponseHead(
     @Test func errorDescriptionsAreOneLine() {
         let kinds: [HTTP1ParseError.Kind] = [
             .badStatusLine, .badRequestLine, .badHeader, .badContentLength, .badChunk, .headerTooLarge, .bodyTooLarge,
-            .dataAfterEnd, .truncatedBody, .truncatedHead,
+            .truncatedBody, .truncatedHead,
         ]
         let descriptions = kinds.map { HTTP1ParseError($0).description }
         #expect(Set(descriptions).count == kinds.count)

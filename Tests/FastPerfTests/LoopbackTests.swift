@@ -264,6 +264,22 @@ struct LoopbackTests {
         #expect(r.responseMessages.count == 1)
     }
 
+    /// A complete response followed, in the same write, by bytes the server should not have sent (a stray CRLF after
+    /// the last chunk, as the fresh-clone attack found) is a success: the bytes are discarded and the connection
+    /// is not reused (RFC 9112 §6.3). Before, the row failed as "unexpected data after the end".
+    @Test func bytesAfterACompleteResponseAreDiscarded() throws {
+        let head = Array("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        let events = Array(("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}],"
+            + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n").utf8)
+        let chunk = Array((String(events.count, radix: 16) + "\r\n").utf8) + events + Array("\r\n0\r\n\r\n".utf8)
+        for extra in ["\r\n", "HTTP/1.1 200 OK\r\n"] {
+            let out = try BenchmarkHarness.replay([.init(atMillis: 0, bytes: head + chunk + Array(extra.utf8))], number: 2)
+            BenchmarkHarness.expectAllSucceeded(out, rows: 2)
+            #expect(out.rows.allSatisfy { $0.int("completion_tokens") == 1 && $0.responseMessages.count == 2 })
+            #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 2)
+        }
+    }
+
     @Test func malformedStatusLineIsAProtocolError() throws {
         let out = try BenchmarkHarness.replay([.init(atMillis: 0, bytes: Array("HTTX/1.1 200 OK\r\n\r\n".utf8))])
         let r = try #require(out.rows.first)

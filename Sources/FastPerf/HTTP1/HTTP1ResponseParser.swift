@@ -62,8 +62,6 @@ struct HTTP1ParseError: Error, CustomStringConvertible, Equatable, Sendable {
         case headerTooLarge
         /// A request body exceeds the configured limit (request parser only).
         case bodyTooLarge
-        /// Bytes arrived after the response was complete (the client does not pipeline).
-        case dataAfterEnd
         /// The connection closed inside a Content-Length or chunked body.
         case truncatedBody
         /// The connection closed inside a response head.
@@ -85,7 +83,6 @@ struct HTTP1ParseError: Error, CustomStringConvertible, Equatable, Sendable {
         case .badChunk: return "malformed chunked transfer coding"
         case .headerTooLarge: return "HTTP header section too large"
         case .bodyTooLarge: return "HTTP body too large"
-        case .dataAfterEnd: return "unexpected data after the end of the HTTP response"
         case .truncatedBody: return "connection closed before the end of the HTTP body"
         case .truncatedHead: return "connection closed before the end of the HTTP header section"
         }
@@ -122,11 +119,15 @@ struct HTTP1ResponseParser {
     private var chunked: HTTP1ChunkedDecoder
     /// True once any byte of the current response (including a skipped 1xx) was received.
     private var receivedAny = false
+    /// Bytes that arrived after the current response was complete, discarded (see `parse`).
+    private(set) var bytesAfterEnd = 0
 
     /// Creates a parser that rejects a head (status line, fields and the blank line) longer
     /// than `maxHeadBytes` bytes; the same limit bounds a chunked trailer section.
     init(maxHeadBytes: Int = 64 * 1024) {
-        head = HTTP1HeadAccumulator(maxBytes: maxHeadBytes, skipsLeadingEmptyLines: false)
+        // Empty lines before a status line are skipped, as a server skips them before a request line (RFC 9112
+        // §2.2): a stray CRLF a server sent after its previous response does not fail the next one.
+        head = HTTP1HeadAccumulator(maxBytes: maxHeadBytes, skipsLeadingEmptyLines: true)
         chunked = HTTP1ChunkedDecoder(maxTrailerBytes: maxHeadBytes)
     }
 
@@ -145,11 +146,14 @@ struct HTTP1ResponseParser {
         head.reset()
         chunked.reset()
         receivedAny = false
+        bytesAfterEnd = 0
     }
 
     /// Parses as much of `bytes` as possible. Emits `.head` once, `.body` slices (borrowed from
-    /// `bytes`, no copy, de-chunked) and `.end` once. Bytes after `.end` throw `.dataAfterEnd`:
-    /// the client does not pipeline. After a throw the parser stays failed until `reset()`.
+    /// `bytes`, no copy, de-chunked) and `.end` once. Bytes after `.end` are discarded and counted in
+    /// `bytesAfterEnd` (the client does not pipeline): the response stays complete, and the caller should not
+    /// reuse the connection (RFC 9112 §6.3: a client MAY discard data after a complete response and MUST NOT read
+    /// it as another response). After a throw the parser stays failed until `reset()`.
     mutating func parse(
         _ bytes: UnsafeRawBufferPointer, _ handler: (HTTP1ResponseEvent) -> Void
     ) throws(HTTP1ParseError) {
@@ -204,7 +208,8 @@ struct HTTP1ResponseParser {
                     handler(.body(UnsafeRawBufferPointer(rebasing: bytes[index..<count])))
                     index = count
                 case .complete:
-                    throw HTTP1ParseError(.dataAfterEnd)
+                    bytesAfterEnd += count - index
+                    index = count
                 case .failed(let error):
                     throw error
                 }

@@ -187,7 +187,8 @@ class LoopDriver: ClientConnectionOwner {
             for c in connections.values where c.state == .idle { c.close(reason: "stopping") }
         }
         if plan.progress.abortRequested.load(ordering: .relaxed) {
-            for c in Array(connections.values) { c.close(reason: "aborted by a second stop signal") }
+            let reason = StopSignal.abortReason
+            for c in Array(connections.values) { c.close(reason: reason) }
         }
         ticks += 1
         if ticks % 5 == 0 {

@@ -131,4 +131,12 @@ public enum StopSignal {
     public static var received: Int { count.load(ordering: .relaxed) }
     /// Whether a SIGTERM was among them.
     public static var terminated: Bool { terms.load(ordering: .relaxed) > 0 }
+
+    /// The error text of a request closed because of the stop signals: a second signal, or one SIGTERM whose
+    /// grace (`termGraceSeconds`) ran out while the request was still in flight.
+    static var abortReason: String {
+        received >= 2
+            ? "aborted by a second stop signal"
+            : String(format: "aborted: still in flight %.0f s after SIGTERM", termGraceSeconds)
+    }
 }

@@ -244,7 +244,11 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
             fail(.protocolError, error: error.description, at: now)
             return
         }
-        if ended { responseDidEnd(at: now) }
+        if ended {
+            // Bytes after the end of the response: it counts as complete, but the connection is not reused.
+            if parser.bytesAfterEnd > 0 { responseKeepAlive = false }
+            responseDidEnd(at: now)
+        }
     }
 
     override func transportDidReadError(_ code: Int32, at now: UInt64) {
