@@ -160,6 +160,30 @@ struct HTTP2LoopbackTests {
         #expect(out.report.points[0].loopCloseStatus == 0)
     }
 
+    /// A stream whose SSE event data passes the cap fails as `protocol_error` with the cap in its error, its
+    /// stream reset (CANCEL); the other streams of the connection go on. Under the cap every row succeeds.
+    @Test func streamOverThePayloadCapFails() throws {
+        let server = try Self.h2Server(ttft: 1, itl: 1)
+        defer { server.stop() }
+        for (cap, fails) in [(2_000, true), (1 << 20, false)] {
+            var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions", parallel: 4, number: 8)
+            args.http2 = true
+            args.maxTokens = 40  // about 40 chunks of about 150 bytes each
+            args.maxStreamPayloadBytes = cap
+            args.threads = 1  // one connection carries the 4 streams
+            let out = try BenchmarkHarness.run(args)
+            if fails {
+                #expect(out.rows.count == 8)
+                #expect(out.rows.allSatisfy {
+                    $0.outcome == "protocol_error" && $0.text("error")?.contains("over 2000 bytes of SSE event data") == true
+                }, "\(out.rows.map { $0.text("error") ?? "" })")
+                #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 1)  // streams reset, connection kept
+            } else {
+                BenchmarkHarness.expectAllSucceeded(out, rows: 8, protocolName: "h2")
+            }
+        }
+    }
+
     /// The server's SETTINGS_MAX_CONCURRENT_STREAMS (5) caps `--max-streams 50`: 20 in flight still all finish.
     @Test func serverSettingsCapTheStreams() throws {
         let server = try Self.h2Server(ttft: 5, itl: 1, maxStreams: 5)

@@ -280,6 +280,29 @@ struct LoopbackTests {
         }
     }
 
+    /// An HTTP/1.1 response whose SSE event data passes the cap fails as `protocol_error` with the cap in its
+    /// error and its connection closed (a new one carries the next request). Under the cap every row succeeds.
+    @Test func responseOverThePayloadCapFails() throws {
+        let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 1, itlMillis: 1)
+        defer { server.stop() }
+        for (cap, fails) in [(2_000, true), (1 << 20, false)] {
+            var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 1, number: 3)
+            args.maxTokens = 40
+            args.maxStreamPayloadBytes = cap
+            let out = try BenchmarkHarness.run(args)
+            if fails {
+                #expect(out.rows.count == 3)
+                #expect(out.rows.allSatisfy {
+                    $0.outcome == "protocol_error" && $0.text("error")?.contains("over 2000 bytes of SSE event data") == true
+                }, "\(out.rows.map { $0.text("error") ?? "" })")
+                #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 3)
+            } else {
+                BenchmarkHarness.expectAllSucceeded(out, rows: 3)
+                #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 1)
+            }
+        }
+    }
+
     @Test func malformedStatusLineIsAProtocolError() throws {
         let out = try BenchmarkHarness.replay([.init(atMillis: 0, bytes: Array("HTTX/1.1 200 OK\r\n\r\n".utf8))])
         let r = try #require(out.rows.first)

@@ -35,7 +35,8 @@ class LoopDriver: ClientConnectionOwner {
         self.context = ClientContext(loop: loop, loopID: plan.loopID, address: plan.address, arena: plan.arena,
                                      connectTimeoutNanos: plan.connectTimeoutNanos,
                                      readTimeoutNanos: plan.readTimeoutNanos,
-                                     totalTimeoutNanos: plan.totalTimeoutNanos)
+                                     totalTimeoutNanos: plan.totalTimeoutNanos,
+                                     maxStreamPayloadBytes: plan.maxStreamPayloadBytes)
         context.tls = plan.tls
         context.serverName = plan.serverName
     }

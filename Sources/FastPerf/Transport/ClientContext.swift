@@ -16,6 +16,10 @@ final class ClientContext {
     let totalTimeoutNanos: UInt64
     /// Keep response payloads in `RequestRecord.payload` (non-SSE bodies are capped at `maxBodyBytes`).
     let maxBodyBytes: Int
+    /// An SSE response whose event data (`RequestRecord.payload`) grows past this many bytes fails as a
+    /// `protocol_error` and its connection (HTTP/1.1) or stream (HTTP/2) is closed: one endless stream cannot
+    /// take all memory, and event offsets (`UInt32`) stay exact. 1 GiB: about 5 million tokens of OpenAI chunks.
+    let maxStreamPayloadBytes: Int
     /// Read buffer for every `alloc_cb` of this loop, in bytes.
     let readBuffer: UnsafeMutableRawBufferPointer
     /// Next connection id handed out on this loop; ids are `loopID << 32 | n`, unique within a run.
@@ -31,7 +35,7 @@ final class ClientContext {
 
     init(loop: EventLoop, loopID: Int, address: SocketAddress, arena: RequestArena,
          connectTimeoutNanos: UInt64, readTimeoutNanos: UInt64, totalTimeoutNanos: UInt64,
-         maxBodyBytes: Int = 16 << 20, readBufferBytes: Int = 256 << 10) {
+         maxBodyBytes: Int = 16 << 20, maxStreamPayloadBytes: Int = 1 << 30, readBufferBytes: Int = 256 << 10) {
         self.loop = loop
         self.loopID = loopID
         self.address = address
@@ -40,10 +44,16 @@ final class ClientContext {
         self.readTimeoutNanos = readTimeoutNanos
         self.totalTimeoutNanos = totalTimeoutNanos
         self.maxBodyBytes = maxBodyBytes
+        self.maxStreamPayloadBytes = maxStreamPayloadBytes
         self.readBuffer = .allocate(byteCount: readBufferBytes, alignment: 64)
     }
 
     deinit { readBuffer.deallocate() }
+
+    /// The error text of an SSE response over `maxStreamPayloadBytes`.
+    var streamTooLargeError: String {
+        "streamed response too large: over \(maxStreamPayloadBytes) bytes of SSE event data (closed)"
+    }
 
     func makeConnectionID() -> Int {
         nextConnection += 1

@@ -216,6 +216,7 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
         }
         lastActivityNanos = now
         var ended = false
+        var tooLarge = false
         do {
             try parser.parse(bytes) { event in
                 switch event {
@@ -233,6 +234,7 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
                         var events = record.takeForAppending()
                         sse.feed(chunk) { event in events.append(event, at: now) }
                         swap(&record, &events)
+                        if record.payload.count > context.maxStreamPayloadBytes { tooLarge = true }
                     } else if record.payload.count < context.maxBodyBytes {
                         record.payload.append(contentsOf: chunk.prefix(context.maxBodyBytes - record.payload.count))
                     }
@@ -242,6 +244,10 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
             }
         } catch {
             fail(.protocolError, error: error.description, at: now)
+            return
+        }
+        if tooLarge {
+            fail(.protocolError, error: context.streamTooLargeError, at: now)
             return
         }
         if ended {

@@ -18,6 +18,8 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
         var sse = SSEParser(initialCapacity: 512)
         var remoteEnded = false
         var lastActivityNanos: UInt64 = 0
+        /// Its event data went over `maxStreamPayloadBytes`: reset by us, the record keeps that error.
+        var tooLarge = false
         init(record: RequestRecord) { self.record = record }
 
         /// Starts `record` on this stream object (parser state forgotten, buffers kept).
@@ -26,6 +28,7 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
             sse.reset()
             remoteEnded = false
             lastActivityNanos = 0
+            tooLarge = false
         }
     }
     /// Stream objects of closed streams, for the next requests.
@@ -336,7 +339,7 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
     }
 
     func http2(stream streamID: Int32, data: UnsafeRawBufferPointer) {
-        guard let s = streams[streamID] else { return }
+        guard let s = streams[streamID], !s.tooLarge else { return }
         s.lastActivityNanos = readNanos
         s.record.bodyBytes += data.count
         if s.record.isEventStream {
@@ -345,6 +348,10 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
             var record = s.record.takeForAppending()
             s.sse.feed(data) { event in record.append(event, at: now) }
             swap(&s.record, &record)
+            if s.record.payload.count > context.maxStreamPayloadBytes {
+                s.tooLarge = true
+                session.resetStream(streamID, errorCode: 8)  // CANCEL; streamClosed finishes the record
+            }
         } else if s.record.payload.count < context.maxBodyBytes {
             s.record.payload.append(contentsOf: data.prefix(context.maxBodyBytes - s.record.payload.count))
         }
@@ -358,7 +365,10 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
         guard let s = streams.removeValue(forKey: streamID) else { return }
         let now = readNanos == 0 ? uv_hrtime() : readNanos
         s.record.endNanos = now
-        if errorCode == 0 && s.remoteEnded {
+        if s.tooLarge {
+            s.record.transport = .protocolError
+            s.record.error = context.streamTooLargeError
+        } else if errorCode == 0 && s.remoteEnded {
             s.record.transport = .completed
             if s.record.isEventStream && s.sse.hasPendingData && s.record.error == nil {
                 s.record.error = "stream ended inside an SSE event"
