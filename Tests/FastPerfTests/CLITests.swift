@@ -126,7 +126,7 @@ struct CLITests {
 
     @Test func outputsDirThatIsAFileFailsWithOneLine() throws {
         let file = Self.tempDir()
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
         defer { try? FileManager.default.removeItem(atPath: file) }
         let r = try Self.fastperf(["perf", "--number", "2", "--outputs-dir", file + "/sub"])
         #expect(r.status != 0)
