@@ -291,10 +291,7 @@ struct LoopbackTests {
             args.maxStreamPayloadBytes = cap
             let out = try BenchmarkHarness.run(args)
             if fails {
-                #expect(out.rows.count == 3)
-                #expect(out.rows.allSatisfy {
-                    $0.outcome == "protocol_error" && $0.text("error")?.contains("over 2000 bytes of SSE event data") == true
-                }, "\(out.rows.map { $0.text("error") ?? "" })")
+                BenchmarkHarness.expectAllOverThePayloadCap(out, rows: 3, cap: cap)
                 #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 3)
             } else {
                 BenchmarkHarness.expectAllSucceeded(out, rows: 3)

@@ -108,6 +108,15 @@ enum BenchmarkHarness {
         }
     }
 
+    /// Checks that `out` holds `count` rows, every one a `protocol_error` for SSE event data over `cap` bytes.
+    static func expectAllOverThePayloadCap(_ out: Outcome, rows count: Int, cap: Int,
+                                           sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(out.rows.count == count, sourceLocation: sourceLocation)
+        #expect(out.rows.allSatisfy {
+            $0.outcome == "protocol_error" && $0.text("error")?.contains("over \(cap) bytes of SSE event data") == true
+        }, "\(out.rows.map { $0.text("error") ?? "" })", sourceLocation: sourceLocation)
+    }
+
     /// Checks a closed-loop point's mean TTFT and TPOT against the mock server's timeline (`ttft` ms, then one
     /// token every `itl` ms, `tokens` tokens) as the server actually kept it: its timers may fire late on a
     /// loaded machine, and the server reports by how much (`MockServerLateness`), so what is left over is the

@@ -156,13 +156,7 @@ public struct OpenAIPlugin: APIPlugin {
                 seeUsage(f.promptTokens, f.completionTokens)
                 parsed.toolCallCount += f.toolCallCount
                 if !chunkText.isEmpty {
-                    payload.extracting(chunkText).withUnsafeBufferPointer { bytes in
-                        if f.field.isReasoning {
-                            text.reasoning.append(contentsOf: bytes)
-                        } else {
-                            text.generated.append(contentsOf: bytes)
-                        }
-                    }
+                    text.note(chunkText, reasoning: f.field.isReasoning, of: payload, events: record.events.count - i)
                 }
                 if !chunkText.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
                 continue
@@ -318,17 +312,8 @@ private struct StreamText {
     mutating func strings(_ payload: Span<UInt8>) -> (generated: String, reasoning: String) {
         var direct: String?
         if !pieces.isEmpty && (piecesAreReasoning ? reasoning : generated).isEmpty {
-            var total = 0
-            for r in pieces { total += r.count }
             direct = payload.withUnsafeBufferPointer { p in
-                String(unsafeUninitializedCapacity: total) { out in
-                    var n = 0
-                    for r in pieces {
-                        (out.baseAddress! + n).update(from: p.baseAddress! + r.lowerBound, count: r.count)
-                        n += r.count
-                    }
-                    return n
-                }
+                String(unsafeUninitializedCapacity: piecesByteCount) { out in copyPieces(of: p, to: out.baseAddress!) }
             }
             pieces.removeAll(keepingCapacity: true)
         }
@@ -343,24 +328,36 @@ private struct StreamText {
     /// Copies the noted pieces of `payload` to the end of their text, in one allocation.
     mutating func join(_ payload: Span<UInt8>) {
         guard !pieces.isEmpty else { return }
-        var added = 0
-        for r in pieces { added += r.count }
         let old = piecesAreReasoning ? reasoning : generated
         let joined = payload.withUnsafeBufferPointer { p in
-            [UInt8](unsafeUninitializedCapacity: old.count + added) { out, n in
+            [UInt8](unsafeUninitializedCapacity: old.count + piecesByteCount) { out, n in
                 n = old.withUnsafeBufferPointer { o in
                     guard let base = o.baseAddress, o.count > 0 else { return 0 }
                     out.baseAddress!.update(from: base, count: o.count)
                     return o.count
                 }
-                for r in pieces {
-                    (out.baseAddress! + n).update(from: p.baseAddress! + r.lowerBound, count: r.count)
-                    n += r.count
-                }
+                n += copyPieces(of: p, to: out.baseAddress! + n)
             }
         }
         if piecesAreReasoning { reasoning = joined } else { generated = joined }
         pieces.removeAll(keepingCapacity: true)
+    }
+
+    /// Bytes in the noted pieces.
+    private var piecesByteCount: Int {
+        var n = 0
+        for r in pieces { n += r.count }
+        return n
+    }
+
+    /// Copies the noted pieces of the payload `p` to `out`, in order; returns the bytes written.
+    private func copyPieces(of p: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var n = 0
+        for r in pieces {
+            (out + n).update(from: p.baseAddress! + r.lowerBound, count: r.count)
+            n += r.count
+        }
+        return n
     }
 }
 
