@@ -353,8 +353,8 @@ struct HTTP1HeadAccumulator {
     let skipsLeadingEmptyLines: Bool
     /// The head bytes received so far (cleared, capacity kept, by `reset()`).
     private var buffer: [UInt8] = []
-    /// 1 once the current line has a byte other than CR; 0 at the start of a line.
-    private var lineLength = 0
+    /// The current line has a byte other than CR (false at the start of a line).
+    private var lineHasContent = false
     /// True once a non-empty line has been seen (the start line).
     private var sawStartLine = false
 
@@ -370,7 +370,7 @@ struct HTTP1HeadAccumulator {
     /// Forgets the buffered head, keeping capacity.
     mutating func reset() {
         buffer.removeAll(keepingCapacity: true)
-        lineLength = 0
+        lineHasContent = false
         sawStartLine = false
     }
 
@@ -386,16 +386,16 @@ struct HTTP1HeadAccumulator {
         while index < count {
             guard let lfPointer = memchr(base + index, 0x0A, count - index) else {
                 // No LF left in this feed: the rest belongs to the current line.
-                if lineLength == 0 { lineLength = Self.nonCRBytes(bytes, index, count) }
+                if !lineHasContent { lineHasContent = Self.hasNonCR(bytes, index, count) }
                 index = count
                 break
             }
             let lf = base.distance(to: lfPointer)
-            if lineLength == 0 { lineLength = Self.nonCRBytes(bytes, index, lf) }
+            if !lineHasContent { lineHasContent = Self.hasNonCR(bytes, index, lf) }
             index = lf + 1
-            if lineLength > 0 {
+            if lineHasContent {
                 sawStartLine = true
-                lineLength = 0
+                lineHasContent = false
             } else if !sawStartLine && skipsLeadingEmptyLines {
                 // An empty line before the start line: drop it and anything CR before it.
                 buffer.removeAll(keepingCapacity: true)
@@ -410,10 +410,10 @@ struct HTTP1HeadAccumulator {
         return nil
     }
 
-    /// 1 when `bytes[from..<to]` holds a byte other than CR, else 0 (a line only needs to be told from an empty one).
-    private static func nonCRBytes(_ bytes: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Int {
-        for k in from..<to where bytes[k] != 0x0D { return 1 }
-        return 0
+    /// Whether `bytes[from..<to]` holds a byte other than CR (a line only needs to be told from an empty one).
+    private static func hasNonCR(_ bytes: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Bool {
+        for k in from..<to where bytes[k] != 0x0D { return true }
+        return false
     }
 
     private mutating func append(_ bytes: UnsafeRawBufferPointer, _ from: Int, _ to: Int) throws(HTTP1ParseError) {
