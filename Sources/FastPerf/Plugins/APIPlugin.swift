@@ -92,15 +92,9 @@ struct EventShapes: Sendable, Equatable {
 
     /// Notes that event `event` (of `count` events) matched `shape` with its whole data.
     mutating func note(event: Int, of count: Int, shape: Shape) {
-        ofEvent[event] = add(shape, events: count)
-    }
-
-    /// The index of `shape` in `shapes` (appended unless it is the last one), for the caller to store in
-    /// `ofEvent` (sized for `events` events here) at each event that matched it.
-    mutating func add(_ shape: Shape, events: Int) -> Int32 {
-        if ofEvent.isEmpty { ofEvent = [Int32](repeating: -1, count: events) }
+        if ofEvent.isEmpty { ofEvent = [Int32](repeating: -1, count: count) }
         if shapes.last != shape { shapes.append(shape) }
-        return Int32(shapes.count - 1)
+        ofEvent[event] = Int32(shapes.count - 1)
     }
 }
 

@@ -97,43 +97,35 @@ public struct OpenAIPlugin: APIPlugin {
             if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(record.events.count - i) }
             parsed.outputEventIndices.append(i)
         }
+        // A token chunk that matches the stream's shape (OpenAIChunkScanner.Shape): the shape's facts with its own
+        // text, at `chunkText`; the shape chunk's choice `finished` has already seen. `whole`: its data untrimmed.
+        func readAsShape(_ i: Int, _ f: OpenAIChunkScanner.Shape.Facts, _ chunkText: Range<Int>, whole: Bool) {
+            if notingShapes && whole {
+                parsed.eventShapes.note(event: i, of: record.events.count,
+                                        shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
+            }
+            seeUsage(f.promptTokens, f.completionTokens)
+            parsed.toolCallCount += f.toolCallCount
+            if !chunkText.isEmpty {
+                text.note(chunkText, reasoning: f.field.isReasoning, of: payload, events: record.events.count - i)
+            }
+            if !chunkText.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
+        }
         // The token chunks of a stream mostly match its shape with their whole data: for those, the shape's facts
-        // are read once per shape (`shapeFacts`), and its usage noted again only after a chunk read another way.
+        // are read once per shape (`shapeFacts`), not once per chunk.
         var shapeFacts = template.shape?.facts
-        var shapeUsageNoted = false
-        var shapeEventIndex: Int32 = -1  // the shape's index in `parsed.eventShapes`, once an event matched it
         for (i, mark) in record.events.enumerated() {
             if mark.nameLength == 0, let f = shapeFacts,
                let chunkText = template.shape.unsafelyUnwrapped.text(
                    payload, Int(mark.dataOffset)..<Int(mark.dataOffset) + Int(mark.dataLength)) {
-                // Same facts as the shape chunk, whose choice `finished` has already seen.
-                if !shapeUsageNoted {
-                    seeUsage(f.promptTokens, f.completionTokens)
-                    shapeUsageNoted = true
-                }
-                if notingShapes {
-                    if shapeEventIndex < 0 {
-                        shapeEventIndex = parsed.eventShapes.add(.init(start: f.start, prefix: f.prefix, tail: f.tail),
-                                                                 events: record.events.count)
-                    }
-                    parsed.eventShapes.ofEvent[i] = shapeEventIndex
-                }
-                parsed.toolCallCount += f.toolCallCount
-                if !chunkText.isEmpty {
-                    text.note(chunkText, reasoning: f.field.isReasoning, of: payload, events: record.events.count - i)
-                }
-                if !chunkText.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
+                readAsShape(i, f, chunkText, whole: true)
                 continue
             }
-            shapeUsageNoted = false
             text.join(payload)  // text this reading adds goes after the pieces noted so far
             let shapeRange = template.shape?.range
             defer {
                 // A chunk read in full may have become the stream's new shape.
-                if template.shape?.range != shapeRange {
-                    shapeFacts = template.shape?.facts
-                    shapeEventIndex = -1
-                }
+                if template.shape?.range != shapeRange { shapeFacts = template.shape?.facts }
             }
             var lo = Int(mark.dataOffset)
             var hi = lo + Int(mark.dataLength)
@@ -149,16 +141,7 @@ public struct OpenAIPlugin: APIPlugin {
             // A token chunk like the stream's shape read another way (named, or with spaces around its data).
             if !isErrorEvent, let f = shapeFacts,
                let chunkText = template.shape.unsafelyUnwrapped.text(payload, lo..<hi) {
-                if notingShapes && lo == Int(mark.dataOffset) && hi == lo + Int(mark.dataLength) {  // the whole data
-                    parsed.eventShapes.note(event: i, of: record.events.count,
-                                            shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
-                }
-                seeUsage(f.promptTokens, f.completionTokens)
-                parsed.toolCallCount += f.toolCallCount
-                if !chunkText.isEmpty {
-                    text.note(chunkText, reasoning: f.field.isReasoning, of: payload, events: record.events.count - i)
-                }
-                if !chunkText.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
+                readAsShape(i, f, chunkText, whole: lo == Int(mark.dataOffset) && hi == lo + Int(mark.dataLength))
                 continue
             }
             let event = payload.extracting(lo..<hi)
