@@ -118,7 +118,8 @@ enum ResultPipeline {
                                into accumulator: inout MetricsAccumulator) throws {
         let request = plan.requests[record.requestIndex % plan.requests.count]
         let parsed = PluginCall.parse(plan.plugin, record: record, request: request,
-                                      notingShapes: plan.storePayloads && !plan.pickle)
+                                      needs: ResponseNeeds(eventShapes: plan.storePayloads && !plan.pickle,
+                                                           streamText: plan.tokenCounter != nil))
         var result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
         if let counter = plan.tokenCounter, result.success, result.promptTokens == nil || result.completionTokens == nil {
             result.applyCountedTokens(prompt: counter.promptTokens(requestIndex: record.requestIndex),

@@ -24,12 +24,12 @@ enum PluginCall {
 
     /// `plugin`'s reading of one response (writer thread). An error it throws becomes a malformed response
     /// (outcome `protocol_error` for a 2xx reply) whose text names the API plugin and the error.
-    /// `notingShapes` false: the built-in OpenAI plugin skips `ParsedResponse.eventShapes` (only the JSON
-    /// `response_messages` of `--db-store full` uses them).
+    /// `needs`: what the run uses of the reading; the built-in OpenAI plugin skips the rest (other plugins give
+    /// everything).
     static func parse(_ plugin: any APIPlugin, record: RequestRecord, request: APIRequest,
-                      notingShapes: Bool = true) -> ParsedResponse {
+                      needs: ResponseNeeds = .all) -> ParsedResponse {
         do {
-            if let openAI = plugin as? OpenAIPlugin { return openAI.parseResponses(record, notingShapes: notingShapes) }
+            if let openAI = plugin as? OpenAIPlugin { return openAI.parseResponses(record, needs: needs) }
             return try plugin.parseResponses(record, request: request)
         } catch {
             var parsed = ParsedResponse()
@@ -53,4 +53,17 @@ enum PluginCall {
     private static func oneLine(_ error: any Error) -> String {
         OpenAIPlugin.oneLine("\(error)", limit: 300)
     }
+}
+
+/// What a run uses of a `ParsedResponse` beyond the facts every row needs (output-bearing events, usage, terminal
+/// marker, errors, tool calls).
+struct ResponseNeeds: Sendable {
+    /// `eventShapes`: only the JSON `response_messages` of `--db-store full` uses them.
+    var eventShapes: Bool
+    /// `generatedText` and `reasoningText` of a stream: only `--tokenizer-path` counts them (a response without
+    /// `usage`); otherwise a stream's texts are left empty. Whether an event carries text is known either way.
+    var streamText: Bool
+
+    /// Everything (tests, and other callers that read the texts).
+    static let all = ResponseNeeds(eventShapes: true, streamText: true)
 }

@@ -145,8 +145,9 @@ struct OpenAIChunkScanner {
         /// What a chunk that matches adds to a response, in one small value (a reader that binds the whole
         /// `Shape` copies it per chunk).
         struct Facts {
-            /// The shape chunk's data offset, bytes before its text, bytes from the text's closing quote on.
-            var start, prefix, tail: Int
+            /// The shape chunk's data offset, bytes before its text, bytes from the text's closing quote on, and
+            /// where those start in the payload.
+            var start, prefix, tail, tailStart: Int
             var field: TextField
             /// The choice's `index` (0 when absent, as its position), `finish_reason` present, tool calls.
             var index: Int
@@ -154,7 +155,8 @@ struct OpenAIChunkScanner {
             var toolCallCount: Int
             var promptTokens, completionTokens: Int?
         }
-        var facts: Facts { Facts(start: range.lowerBound, prefix: textStart, tail: range.count - textEnd, field: field,
+        var facts: Facts { Facts(start: range.lowerBound, prefix: textStart, tail: range.count - textEnd,
+                                 tailStart: range.lowerBound + textEnd, field: field,
                                  index: choice.index ?? 0, finished: choice.finished, toolCallCount: choice.toolCallCount,
                                  promptTokens: promptTokens, completionTokens: completionTokens) }
 
@@ -183,56 +185,59 @@ struct OpenAIChunkScanner {
             completionTokens = facts.completionTokens
         }
 
-        /// The range of the text in `payload` when `payload[range]` matches this pattern, else nil. Inlined so the
-        /// caller reads the template's fields in place (a call copied the whole `Shape` with `memcpy` per chunk).
-        /// The common text (printable ASCII, no `"` or `\`) is checked in the same pass that finds it plain; any
-        /// other byte falls back to `isPlainText` and `isValidUTF8`.
+        /// The range of the text in `payload` when `payload[range]` matches this pattern, else nil
+        /// (`matchText`).
         @inline(__always)
         func text(_ payload: Span<UInt8>, _ range: Range<Int>) -> Range<Int>? {
-            let tail = self.range.count - textEnd
-            let end = range.count - tail
-            guard end >= textStart, range.upperBound <= payload.count, self.range.upperBound <= payload.count else {
-                return nil
+            let (start, prefix, tailStart, tail) = (self.range.lowerBound, textStart, self.range.lowerBound + textEnd,
+                                                    self.range.count - textEnd)
+            return payload.withUnsafeBufferPointer {
+                Self.matchText($0, range, start: start, prefix: prefix, tailStart: tailStart, tail: tail)
             }
-            let textRange = range.lowerBound + textStart..<range.lowerBound + end
-            let verdict: Bool? = payload.withUnsafeBufferPointer { p in
-                let b = p.baseAddress!
-                let shapeStart = self.range.lowerBound
-                guard memcmp(b + range.lowerBound, b + shapeStart, textStart) == 0,
-                      memcmp(b + textRange.upperBound, b + shapeStart + textEnd, tail) == 0 else { return false }
-                // 8 bytes at a time; the last 1–7 as the top of the word that ends with the text, the bytes
-                // before the text replaced by "A".
-                let highBits: UInt64 = 0x8080_8080_8080_8080
-                func word(_ at: Int) -> UInt64 {
-                    UInt64(littleEndian: UnsafeRawPointer(b + at).loadUnaligned(as: UInt64.self))
-                }
-                var k = textRange.lowerBound
-                let end = textRange.upperBound
-                var flagged: UInt64 = 0
-                while k + 8 <= end {
-                    let w = word(k)
+        }
+
+        /// The range of the text in `p` when the chunk `p[range]` matches a shape's pattern, else nil: the shape
+        /// chunk's `prefix` bytes before its text at `p[start...]`, and its `tail` bytes from the text's closing
+        /// quote on at `p[tailStart...]` (`Facts`). The common text (printable ASCII, no `"` or `\`) is checked in
+        /// the same pass that finds it plain; any other byte falls back to `isPlainText` and `isValidUTF8`. Takes
+        /// the numbers, not the `Shape`, so that a caller matching chunk after chunk copies nothing per chunk.
+        @inline(__always)
+        static func matchText(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, start: Int, prefix: Int,
+                              tailStart: Int, tail: Int) -> Range<Int>? {
+            let end = range.count - tail
+            guard end >= prefix, range.upperBound <= p.count, start + prefix <= p.count, tailStart + tail <= p.count,
+                  let b = p.baseAddress else { return nil }
+            let textRange = range.lowerBound + prefix..<range.lowerBound + end
+            guard memcmp(b + range.lowerBound, b + start, prefix) == 0,
+                  memcmp(b + textRange.upperBound, b + tailStart, tail) == 0 else { return nil }
+            // 8 bytes at a time; the last 1–7 as the top of the word that ends with the text, the bytes before the
+            // text replaced by "A".
+            let highBits: UInt64 = 0x8080_8080_8080_8080
+            func word(_ at: Int) -> UInt64 {
+                UInt64(littleEndian: UnsafeRawPointer(b + at).loadUnaligned(as: UInt64.self))
+            }
+            var k = textRange.lowerBound
+            let textEnd = textRange.upperBound
+            var flagged: UInt64 = 0
+            while k + 8 <= textEnd {
+                let w = word(k)
+                flagged |= specialBytes(w) | w & highBits
+                k += 8
+            }
+            if k < textEnd {
+                if textEnd >= 8 {
+                    let keep = ~UInt64(0) &<< UInt64(8 * (8 - (textEnd - k)))
+                    let w = word(textEnd - 8) & keep | 0x4141_4141_4141_4141 & ~keep
                     flagged |= specialBytes(w) | w & highBits
-                    k += 8
-                }
-                if k < end {
-                    if end >= 8 {
-                        let keep = ~UInt64(0) << UInt64(8 * (8 - (end - k)))
-                        let w = word(end - 8) & keep | 0x4141_4141_4141_4141 & ~keep
-                        flagged |= specialBytes(w) | w & highBits
-                    } else {
-                        for j in k..<end where b[j] < 0x20 || b[j] >= 0x80 { return nil }
-                        for j in k..<end where b[j] == UInt8(ascii: "\"") || b[j] == UInt8(ascii: "\\") { return nil }
+                } else {
+                    for j in k..<textEnd where b[j] < 0x20 || b[j] >= 0x80 || b[j] == UInt8(ascii: "\"") || b[j] == UInt8(ascii: "\\") {
+                        flagged = 1
                     }
                 }
-                return flagged == 0 ? true : nil
             }
-            switch verdict {
-            case true?: return textRange
-            case false?: return nil
-            case nil:
-                let text = payload.extracting(textRange)
-                return isPlainText(text) && isValidUTF8(text) ? textRange : nil
-            }
+            if flagged == 0 { return textRange }
+            let text = UnsafeBufferPointer(rebasing: p[textRange])
+            return isPlainText(text.span) && isValidUTF8(text.span) ? textRange : nil
         }
 
         /// Reads `payload[range]` as this pattern into `facts` (reset); false when it does not match.

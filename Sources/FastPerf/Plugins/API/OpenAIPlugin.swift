@@ -65,19 +65,19 @@ public struct OpenAIPlugin: APIPlugin {
     /// a 2xx body with choices is the terminal marker; a 2xx body that is not JSON sets `malformed`;
     /// a non-2xx body sets `errorMessage` (its `error` object, or its first 200 bytes of text).
     public func parseResponses(_ record: RequestRecord, request: APIRequest) -> ParsedResponse {
-        parseResponses(record, notingShapes: true)
+        parseResponses(record, needs: .all)
     }
 
-    /// `parseResponses(_:request:)`; with `notingShapes` false the stream's `eventShapes` are left empty (they
-    /// only speed up writing `response_messages`, which `--db-store metrics` does not store).
-    func parseResponses(_ record: RequestRecord, notingShapes: Bool) -> ParsedResponse {
+    /// `parseResponses(_:request:)`, leaving out of a stream's reading what the run does not use (`needs`): its
+    /// `eventShapes`, and its texts (their bytes are not copied; the events that carry text are found all the same).
+    func parseResponses(_ record: RequestRecord, needs: ResponseNeeds) -> ParsedResponse {
         if record.isEventStream {
-            return parseStream(record, notingShapes: notingShapes)
+            return parseStream(record, needs: needs)
         }
         return parseBody(record)
     }
 
-    private func parseStream(_ record: RequestRecord, notingShapes: Bool) -> ParsedResponse {
+    private func parseStream(_ record: RequestRecord, needs: ResponseNeeds) -> ParsedResponse {
         var parsed = ParsedResponse()
         var decoder: JSONDecoder?
         var sawDone = false
@@ -100,26 +100,31 @@ public struct OpenAIPlugin: APIPlugin {
         // A token chunk that matches the stream's shape (OpenAIChunkScanner.Shape): the shape's facts with its own
         // text, at `chunkText`; the shape chunk's choice `finished` has already seen. `whole`: its data untrimmed.
         func readAsShape(_ i: Int, _ f: OpenAIChunkScanner.Shape.Facts, _ chunkText: Range<Int>, whole: Bool) {
-            if notingShapes && whole {
+            if needs.eventShapes && whole {
                 parsed.eventShapes.note(event: i, of: record.events.count,
                                         shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
             }
             seeUsage(f.promptTokens, f.completionTokens)
             parsed.toolCallCount += f.toolCallCount
-            if !chunkText.isEmpty {
+            if !chunkText.isEmpty && needs.streamText {
                 text.note(chunkText, reasoning: f.field.isReasoning, of: payload, events: record.events.count - i)
             }
             if !chunkText.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
         }
-        // The token chunks of a stream mostly match its shape with their whole data: for those, the shape's facts
-        // are read once per shape (`shapeFacts`), not once per chunk.
+        // The token chunks of a stream mostly match its shape with their whole data, one after another: such a run
+        // is matched in one pass (`matchRun`), the shape's facts read once per shape (`shapeFacts`) and noted once
+        // per run where they are the same for each chunk.
         var shapeFacts = template.shape?.facts
-        for (i, mark) in record.events.enumerated() {
-            if mark.nameLength == 0, let f = shapeFacts,
-               let chunkText = template.shape.unsafelyUnwrapped.text(
-                   payload, Int(mark.dataOffset)..<Int(mark.dataOffset) + Int(mark.dataLength)) {
-                readAsShape(i, f, chunkText, whole: true)
-                continue
+        var next = 0  // the first event not read yet
+        for (i, mark) in record.events.enumerated() where i >= next {
+            if mark.nameLength == 0, let f = shapeFacts {
+                // One access to each captured variable per run, not per chunk (the run's loop is not a closure).
+                next = record.payload.withUnsafeBufferPointer { p in
+                    record.events.withUnsafeBufferPointer { events in
+                        Self.matchRun(p, events, from: i, f, needs: needs, parsed: &parsed, text: &text)
+                    }
+                }
+                if next > i { continue }
             }
             text.join(payload)  // text this reading adds goes after the pieces noted so far
             let shapeRange = template.shape?.range
@@ -169,11 +174,11 @@ public struct OpenAIPlugin: APIPlugin {
             for (position, choice) in facts.choices.enumerated() {
                 finished.see(choice.index ?? position, finished: choice.finished)
                 if let c = choice.content, !c.isEmpty {
-                    facts.append(c, from: event, to: &text.generated)
+                    if needs.streamText { facts.append(c, from: event, to: &text.generated) }
                     outputBearing = true
                 }
                 if let r = choice.reasoningContent ?? choice.reasoning, !r.isEmpty {
-                    facts.append(r, from: event, to: &text.reasoning)
+                    if needs.streamText { facts.append(r, from: event, to: &text.reasoning) }
                     outputBearing = true
                 }
                 if choice.toolCallCount > 0 {
@@ -181,7 +186,7 @@ public struct OpenAIPlugin: APIPlugin {
                     outputBearing = true
                 }
                 if let t = choice.text, !t.isEmpty {
-                    facts.append(t, from: event, to: &text.generated)
+                    if needs.streamText { facts.append(t, from: event, to: &text.generated) }
                     outputBearing = true
                 }
             }
@@ -189,9 +194,42 @@ public struct OpenAIPlugin: APIPlugin {
         }
         // Every piece is valid UTF-8 (the scan checks it; the decoder gives Strings), so one String of all the
         // bytes equals the pieces' Strings joined.
-        (parsed.generatedText, parsed.reasoningText) = text.strings(payload)
+        if needs.streamText { (parsed.generatedText, parsed.reasoningText) = text.strings(payload) }
         parsed.sawTerminalMarker = sawDone || finished.allFinished
         return parsed
+    }
+
+    /// Reads the run of token chunks from `events[first]` on that match their stream's shape (`f`) with their whole
+    /// data (`OpenAIChunkScanner.Shape.matchText`) into `parsed` and `text`; returns the index after the run
+    /// (`first` when `events[first]` does not match). Usage and tool calls are noted once for the run: every chunk
+    /// of it has the shape's.
+    private static func matchRun(_ p: UnsafeBufferPointer<UInt8>, _ events: UnsafeBufferPointer<SSEEventMark>,
+                                 from first: Int, _ f: OpenAIChunkScanner.Shape.Facts, needs: ResponseNeeds,
+                                 parsed: inout ParsedResponse, text: inout StreamText) -> Int {
+        var k = first
+        while k < events.count {
+            let mark = events[k]
+            guard mark.nameLength == 0, let chunkText = OpenAIChunkScanner.Shape.matchText(
+                p, Int(mark.dataOffset)..<Int(mark.dataOffset) + Int(mark.dataLength), start: f.start,
+                prefix: f.prefix, tailStart: f.tailStart, tail: f.tail) else { break }
+            if needs.eventShapes {
+                parsed.eventShapes.note(event: k, of: events.count, shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
+            }
+            if !chunkText.isEmpty && needs.streamText {
+                text.note(chunkText, reasoning: f.field.isReasoning, of: p.span, events: events.count - k)
+            }
+            if !chunkText.isEmpty || f.toolCallCount > 0 {
+                if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(events.count - k) }
+                parsed.outputEventIndices.append(k)
+            }
+            k += 1
+        }
+        if k > first {
+            if let prompt = f.promptTokens { parsed.promptTokens = prompt }
+            if let completion = f.completionTokens { parsed.completionTokens = completion }
+            parsed.toolCallCount += f.toolCallCount * (k - first)
+        }
+        return k
     }
 
     /// The first in-band error of a stream wins: a chunk's `error` object, else, for an `event: error`, its
