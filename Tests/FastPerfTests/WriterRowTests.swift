@@ -14,7 +14,13 @@ struct WriterRowTests {
                 == "[18446744073.709551615,18446744073.709551614,9999999999.0]")
         // Against Foundation's rendering with 9 decimals, trailing zeros dropped.
         var rng = SystemRandomNumberGenerator()
-        let values = (0..<2000).map { k in UInt64.random(in: 0...(k % 2 == 0 ? 10_000_000_000 : .max), using: &rng) }
+        // Values of every width, and with 0 to 9 trailing zeros in their decimals.
+        let values = (0..<4000).map { k -> UInt64 in
+            let v = UInt64.random(in: 0...(k % 2 == 0 ? 10_000_000_000 : .max), using: &rng)
+            var scale: UInt64 = 1
+            for _ in 0..<(k % 10) { scale *= 10 }
+            return v / scale * scale
+        }
         let expected = values.map { v -> String in
             var f = String(v % 1_000_000_000)
             f = String(repeating: "0", count: 9 - f.count) + f
@@ -22,6 +28,20 @@ struct WriterRowTests {
             return "\(v / 1_000_000_000).\(f)"
         }
         #expect(String(decoding: RowEncoding.secondsArray(values), as: UTF8.self) == "[" + expected.joined(separator: ",") + "]")
+    }
+
+    /// `eightDigits` against Swift's own decimal rendering, zero-padded: every value below 10^5, then every
+    /// 997th below 10^8, and the edges of each digit place.
+    @Test func eightDigitsAreTheDecimalDigitsInOrder() {
+        var values = Array(UInt32(0)..<100_000) + Array(stride(from: UInt32(100_000), to: 100_000_000, by: 997))
+        var p: UInt32 = 1
+        for _ in 0..<8 { values += [p - 1, p, p + 1, 99_999_999 / p * p]; p *= 10 }
+        for v in values {
+            let word = RowEncoding.eightDigits(v).littleEndian
+            let digits = withUnsafeBytes(of: word) { String(decoding: $0, as: UTF8.self) }
+            let expected = String(v)
+            #expect(digits == String(repeating: "0", count: 8 - expected.count) + expected, "\(v)")
+        }
     }
 
     @Test func responseMessagesEscapesEveryEvent() {

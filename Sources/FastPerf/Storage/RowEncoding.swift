@@ -199,14 +199,23 @@ enum RowEncoding {
         }
     }
 
-    /// "00" … "99": the two ASCII digits of n as one little-endian 16-bit word (tens digit in the low byte).
-    private static let digitPairs: [UInt16] = (0..<100).map { (n: Int) -> UInt16 in
-        UInt16(0x30 + n / 10) | UInt16(0x30 + n % 10) << 8
+    /// `n` (below 10^8) as 8 ASCII digits, leading zeros included, in one word whose lowest byte is the most
+    /// significant digit (stored little-endian, the digits in reading order). SWAR: the two 4-digit halves in
+    /// 32-bit lanes, then each split into 2-digit pairs in 16-bit lanes, then into digits in bytes; the divisions
+    /// by 100 and 10 are multiplications by 10486 / 2^20 and 103 / 2^10, exact for values below 10^4 and 10^2.
+    @inline(__always)
+    static func eightDigits(_ n: UInt32) -> UInt64 {
+        var x = UInt64(n / 10_000) | UInt64(n % 10_000) << 32
+        var y = (x &* 10486) >> 20 & 0x0000_007F_0000_007F  // each lane / 100
+        x = (x &- y &* 100) << 16 | y                         // lanes of [first pair, second pair]
+        y = (x &* 103) >> 10 & 0x000F_000F_000F_000F         // each pair / 10
+        x = (x &- y &* 10) << 8 | y                           // bytes of [tens, ones]
+        return x | 0x3030_3030_3030_3030
     }
 
     /// Writes `nanos` ns as decimal seconds (`1.5`, `0.000000001`, `2.0`) at `d[at...]` (room for 21 bytes);
-    /// returns the new end. The nine decimals are written as one digit and four pairs, then trailing zeros
-    /// dropped.
+    /// returns the new end. The nine decimals are written as one digit and a word of eight (`eightDigits`), then
+    /// trailing zeros dropped.
     @inline(__always)
     private static func writeSeconds(_ nanos: UInt64, to d: UnsafeMutablePointer<UInt8>, at: Int) -> Int {
         var o = at
@@ -234,16 +243,10 @@ enum RowEncoding {
             return o + 1
         }
         d[o] = UInt8(truncatingIfNeeded: 0x30 + frac / 100_000_000)
-        let low = frac % 100_000_000
-        // The other eight decimals as one word of four digit pairs, stored at once; its '0' bytes XORed to 0, the
-        // trailing zeros are its leading zero bytes (all eight when only the first decimal is not 0; frac > 0, so
-        // that one is not), dropped.
-        let last8 = digitPairs.withUnsafeBufferPointer { p -> UInt64 in
-            let hi = low / 10_000, lo = low % 10_000
-            return UInt64(p[Int(hi / 100)]) | UInt64(p[Int(hi % 100)]) << 16
-                | UInt64(p[Int(lo / 100)]) << 32 | UInt64(p[Int(lo % 100)]) << 48
-        }
-        UnsafeMutableRawPointer(d + o + 1).storeBytes(of: last8, as: UInt64.self)
+        // The other eight decimals; with their '0' bytes XORed to 0, the trailing zeros are the word's leading zero
+        // bytes (all eight when only the first decimal is not 0; frac > 0, so that one is not), dropped.
+        let last8 = eightDigits(frac % 100_000_000)
+        UnsafeMutableRawPointer(d + o + 1).storeBytes(of: last8.littleEndian, as: UInt64.self)
         let zeros = (last8 ^ 0x3030_3030_3030_3030).leadingZeroBitCount >> 3
         return o + 9 - zeros
     }
