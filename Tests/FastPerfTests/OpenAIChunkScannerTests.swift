@@ -31,8 +31,21 @@ struct OpenAIChunkScannerTests {
     }
 
     /// The fast reading of `bytes`, or nil when it hands the chunk to the decoder. With `after`, that chunk is
-    /// scanned first in the same payload, so that `bytes` may resume from its checkpoint.
-    static func scanned(_ bytes: [UInt8], after previous: [UInt8]? = nil) -> String? {
+    /// scanned first in the same payload, so that `bytes` may resume from its checkpoint; with `after` and
+    /// `memo`, it is scanned first in a payload of its own (as in an earlier stream), so that `bytes` may take its
+    /// ending's facts from a `ChunkMemo`.
+    static func scanned(_ bytes: [UInt8], after previous: [UInt8]? = nil, memo: Bool = false) -> String? {
+        if memo, let previous {
+            let memo = ChunkMemo()
+            var template = OpenAIChunkScanner.Template()
+            var facts = ChunkFacts()
+            _ = OpenAIChunkScanner.scan(previous.span, 0..<previous.count, into: &facts, template: &template, memo: memo)
+            template = OpenAIChunkScanner.Template()
+            guard OpenAIChunkScanner.scan(bytes.span, 0..<bytes.count, into: &facts, template: &template, memo: memo) else {
+                return nil
+            }
+            return describe(facts, event: bytes.span)
+        }
         let payload = (previous ?? []) + bytes
         let span = payload.span
         var template = OpenAIChunkScanner.Template()
@@ -43,13 +56,14 @@ struct OpenAIChunkScannerTests {
         return describe(facts, event: span.extracting(range))
     }
 
-    /// Whenever the fast path answers it agrees with the decoder, alone and after `previous`.
+    /// Whenever the fast path answers it agrees with the decoder, alone, after `previous`, and after `previous`
+    /// in an earlier stream (its ending kept in a `ChunkMemo`).
     @discardableResult
     static func check(_ bytes: [UInt8], after previous: [UInt8]? = nil, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         let reference = decodedFacts(bytes)
         var answered = false
-        for before in [nil, previous] {
-            if let fast = scanned(bytes, after: before) {
+        for (before, memo) in [(nil, false), (previous, false), (previous, true)] {
+            if let fast = scanned(bytes, after: before, memo: memo) {
                 answered = true
                 #expect(fast == reference, "input: \(String(decoding: bytes, as: UTF8.self)) \(bytes)",
                         sourceLocation: sourceLocation)
@@ -239,6 +253,7 @@ struct OpenAIChunkScannerTests {
             chunks.flatMap { Array("data: ".utf8) + $0.filter { $0 != 0x0A && $0 != 0x0D } + Array("\n\n".utf8) }
         }
         var byShape = 0
+        let memo = ChunkMemo()
         for _ in 0..<300 {
             var events: [[UInt8]] = []
             let field = fields.randomElement(using: &rng)!
@@ -262,6 +277,8 @@ struct OpenAIChunkScannerTests {
             if events.count > 1 && events[0] == events[1] { byShape += 1 }
             let record = makeStreamRecord(sseBody: body(events[...]))
             let whole = plugin.parseResponses(record, request: request)
+            // Read with the endings of the earlier streams' chunks at hand: the same.
+            #expect(plugin.parseResponses(record, needs: .all, memo: memo) == whole)
             // What a run that stores neither texts nor response_messages reads: the same, less those.
             var lean = whole
             (lean.generatedText, lean.reasoningText, lean.eventShapes) = ("", "", EventShapes())
@@ -283,6 +300,7 @@ struct OpenAIChunkScannerTests {
             #expect(whole.promptTokens == prompt && whole.completionTokens == completion, "\(stream)")
         }
         #expect(byShape > 0)
+        #expect(memo.hits > 100)
     }
     /// The shape's text check reads 8 bytes at a time and the last 1–7 bytes as the top of a word: texts of every
     /// length up to 17 bytes, with a byte that is not plain ASCII at each place (UTF-8, an escape, a control byte,

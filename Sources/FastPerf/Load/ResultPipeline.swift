@@ -61,6 +61,7 @@ enum ResultPipeline {
         // One accumulator per loop (ITL histograms per loop, merged at the end).
         var perLoop = [MetricsAccumulator](repeating: MetricsAccumulator(), count: plan.rings.count)
         var idlePasses = 0
+        let memo = ChunkMemo()  // chunk endings the OpenAI plugin read in full, kept from stream to stream
         // Idle polling backs off from 0.2 ms to 5 ms so an idle writer costs almost no CPU.
         var idleSleepMicros: UInt32 = 200
         while true {
@@ -70,7 +71,7 @@ enum ResultPipeline {
                     got += 1
                     if out.error != nil { continue }
                     do {
-                        try handle(record, plan: plan, store: store, into: &perLoop[k])
+                        try handle(record, plan: plan, store: store, into: &perLoop[k], memo: memo)
                     } catch {
                         out.error = "cannot write \(databasePath): \(error)"
                     }
@@ -114,12 +115,13 @@ enum ResultPipeline {
         drain()
     }
 
+    /// Parses, judges and stores one record. `memo`: the writer's `ChunkMemo` (nil: none).
     static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
-                               into accumulator: inout MetricsAccumulator) throws {
+                       into accumulator: inout MetricsAccumulator, memo: ChunkMemo? = nil) throws {
         let request = plan.requests[record.requestIndex % plan.requests.count]
         let parsed = PluginCall.parse(plan.plugin, record: record, request: request,
                                       needs: ResponseNeeds(eventShapes: plan.storePayloads && !plan.pickle,
-                                                           streamText: plan.tokenCounter != nil))
+                                                           streamText: plan.tokenCounter != nil), memo: memo)
         var result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: request.isStream)
         if let counter = plan.tokenCounter, result.success, result.promptTokens == nil || result.completionTokens == nil {
             result.applyCountedTokens(prompt: counter.promptTokens(requestIndex: record.requestIndex),

@@ -25,11 +25,11 @@ enum PluginCall {
     /// `plugin`'s reading of one response (writer thread). An error it throws becomes a malformed response
     /// (outcome `protocol_error` for a 2xx reply) whose text names the API plugin and the error.
     /// `needs`: what the run uses of the reading; the built-in OpenAI plugin skips the rest (other plugins give
-    /// everything).
+    /// everything). `memo`: the calling writer's chunk endings, for the built-in OpenAI plugin (`ChunkMemo`).
     static func parse(_ plugin: any APIPlugin, record: RequestRecord, request: APIRequest,
-                      needs: ResponseNeeds = .all) -> ParsedResponse {
+                      needs: ResponseNeeds = .all, memo: ChunkMemo? = nil) -> ParsedResponse {
         do {
-            if let openAI = plugin as? OpenAIPlugin { return openAI.parseResponses(record, needs: needs) }
+            if let openAI = plugin as? OpenAIPlugin { return openAI.parseResponses(record, needs: needs, memo: memo) }
             return try plugin.parseResponses(record, request: request)
         } catch {
             var parsed = ParsedResponse()

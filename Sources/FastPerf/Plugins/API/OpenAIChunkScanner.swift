@@ -100,6 +100,9 @@ struct OpenAIChunkScanner {
     private var i = 0
     /// The last top-level position, between members, reached before any member the facts use (0: none).
     private var checkpoint = 0
+    private var memo: ChunkMemo?
+    /// The facts came from `memo`.
+    private var fromMemo = false
 
     /// What the scan of a stream carries from chunk to chunk (start with `Template()`).
     ///
@@ -263,19 +266,24 @@ struct OpenAIChunkScanner {
     /// Reads the chunk in `payload[range]` (one SSE event's data, trimmed) into `facts`; false to let `JSONDecoder`
     /// decide (`facts` is then meaningless). Text offsets are relative to `payload[range]`. `template` carries what
     /// the stream's earlier chunks share from one call to the next (start with `Template()`).
+    /// `memo`: endings of chunks read in full in earlier streams (`ChunkMemo`), looked up and filled in.
     static func scan(_ payload: Span<UInt8>, _ range: Range<Int>, into facts: inout ChunkFacts,
-                     template: inout Template) -> Bool {
+                     template: inout Template, memo: ChunkMemo? = nil) -> Bool {
         facts.reset()
         if template.shape?.read(payload, range, into: &facts) == true { return true }
         facts.reset()
         let e = payload.extracting(range)
         var s = OpenAIChunkScanner()
+        s.memo = memo
         let cp = template.checkpoint
         let resume = cp > 0 && e.count > cp && samePrefix(e, payload.extracting(template.range), cp + 1)
         if resume { s.i = cp }
         guard s.topLevel(e, &facts, resumed: resume) else { return false }
         s.skipWhitespace(e)
         guard s.i == e.count else { return false }
+        if let memo, !s.fromMemo, s.checkpoint > 0 {
+            memo.store(e.extracting(s.checkpoint..<e.count), at: s.checkpoint, facts)
+        }
         if !resume && s.checkpoint > 0 {
             template.range = range
             template.checkpoint = s.checkpoint
@@ -331,6 +339,13 @@ struct OpenAIChunkScanner {
             case .end: return true
             case .failed: return false
             case .member(let key):
+                // The first member the facts use: the chunk from the checkpoint on may be one read before.
+                if key != .other && seen.isEmpty && checkpoint > 0, let memo,
+                   memo.lookUp(e.extracting(checkpoint..<e.count), at: checkpoint, into: &f) {
+                    fromMemo = true
+                    i = e.count
+                    return true
+                }
                 switch key {
                 case .choices:
                     guard seen.insert(.choices) else { return false }
@@ -850,5 +865,81 @@ struct OpenAIChunkScanner {
             }
         }
         return true
+    }
+}
+
+/// The facts of chunk endings read in full, kept from stream to stream by the one thread that reads them (the
+/// writer): the bytes of a chunk from its checkpoint on (`OpenAIChunkScanner`: the top-level position before the
+/// first member the facts use), and what they gave. The scan's state at a checkpoint is only the position, so
+/// equal bytes from there give equal facts (text offsets moved with the checkpoint). A stream's chunks other than
+/// its token chunks (the first with the role, the one with `finish_reason`, the usage chunk) mostly end alike in
+/// every stream of a run; only their beginnings (`id`, `created`) differ, and those are read as usual.
+///
+/// Holds up to `capacity` endings of at most `maxBytes` each, the oldest replaced first. Not `Sendable`.
+final class ChunkMemo {
+    static let capacity = 8
+    static let maxBytes = 1024
+
+    private struct Entry {
+        var bytes: [UInt8]
+        /// Offsets of raw texts relative to the checkpoint.
+        var facts: ChunkFacts
+    }
+    private var entries: [Entry] = []
+    private var oldest = 0
+    /// Look-ups that found an ending (tests).
+    private(set) var hits = 0
+
+    init() {}
+
+    /// Fills `facts` (empty) with those of the ending `tail`, found at offset `at` of its chunk, when it was stored.
+    func lookUp(_ tail: Span<UInt8>, at offset: Int, into facts: inout ChunkFacts) -> Bool {
+        guard tail.count <= Self.maxBytes else { return false }
+        for k in entries.indices where entries[k].bytes.count == tail.count {
+            let same = entries[k].bytes.withUnsafeBufferPointer { a in
+                tail.withUnsafeBufferPointer { b in memcmp(a.baseAddress!, b.baseAddress!, tail.count) == 0 }
+            }
+            guard same else { continue }
+            // Read in place (a copy of the entry would retain and release its arrays).
+            facts.promptTokens = entries[k].facts.promptTokens
+            facts.completionTokens = entries[k].facts.completionTokens
+            if !entries[k].facts.side.isEmpty { facts.side.append(contentsOf: entries[k].facts.side) }
+            for j in entries[k].facts.choices.indices { facts.choices.append(entries[k].facts.choices[j].moved(by: offset)) }
+            hits += 1
+            return true
+        }
+        return false
+    }
+
+    /// Keeps the ending `tail` (at offset `at` of its chunk) and the chunk's `facts`.
+    func store(_ tail: Span<UInt8>, at offset: Int, _ facts: ChunkFacts) {
+        guard tail.count > 0, tail.count <= Self.maxBytes else { return }
+        var kept = facts
+        kept.choices = facts.choices.map { $0.moved(by: -offset) }
+        let entry = Entry(bytes: tail.withUnsafeBufferPointer { Array($0) }, facts: kept)
+        if entries.count < Self.capacity {
+            entries.append(entry)
+        } else {
+            entries[oldest] = entry
+            oldest = (oldest + 1) % Self.capacity
+        }
+    }
+}
+
+extension ChoiceFacts {
+    /// The same facts with the raw texts' offsets (not those in `ChunkFacts.side`) moved by `delta`.
+    func moved(by delta: Int) -> ChoiceFacts {
+        func move(_ r: TextRef?) -> TextRef? {
+            guard var r, !r.inSide else { return r }
+            r.start += delta
+            r.end += delta
+            return r
+        }
+        var c = self
+        c.content = move(content)
+        c.reasoningContent = move(reasoningContent)
+        c.reasoning = move(reasoning)
+        c.text = move(text)
+        return c
     }
 }

@@ -70,14 +70,15 @@ public struct OpenAIPlugin: APIPlugin {
 
     /// `parseResponses(_:request:)`, leaving out of a stream's reading what the run does not use (`needs`): its
     /// `eventShapes`, and its texts (their bytes are not copied; the events that carry text are found all the same).
-    func parseResponses(_ record: RequestRecord, needs: ResponseNeeds) -> ParsedResponse {
+    /// `memo`: chunk endings read in earlier streams by the same thread (`ChunkMemo`), used and filled.
+    func parseResponses(_ record: RequestRecord, needs: ResponseNeeds, memo: ChunkMemo? = nil) -> ParsedResponse {
         if record.isEventStream {
-            return parseStream(record, needs: needs)
+            return parseStream(record, needs: needs, memo: memo)
         }
         return parseBody(record)
     }
 
-    private func parseStream(_ record: RequestRecord, needs: ResponseNeeds) -> ParsedResponse {
+    private func parseStream(_ record: RequestRecord, needs: ResponseNeeds, memo: ChunkMemo?) -> ParsedResponse {
         var parsed = ParsedResponse()
         var decoder: JSONDecoder?
         var sawDone = false
@@ -150,7 +151,7 @@ public struct OpenAIPlugin: APIPlugin {
                 continue
             }
             let event = payload.extracting(lo..<hi)
-            if OpenAIChunkScanner.scan(payload, lo..<hi, into: &facts, template: &template) {
+            if OpenAIChunkScanner.scan(payload, lo..<hi, into: &facts, template: &template, memo: memo) {
                 // The scan refuses chunks with a top-level `error` or `message`.
                 noteError(nil, message: nil, isErrorEvent: isErrorEvent, record.payload[lo..<hi], into: &parsed)
             } else {
