@@ -160,7 +160,7 @@ struct HTTP2LoopbackTests {
         #expect(out.report.points[0].loopCloseStatus == 0)
     }
 
-    /// A stream whose SSE event data passes the cap fails as `protocol_error` with the cap in its error, its
+    /// A stream whose SSE body passes the cap fails as `protocol_error` with the cap in its error, its
     /// stream reset (CANCEL); the other streams of the connection go on. Under the cap every row succeeds.
     @Test func streamOverThePayloadCapFails() throws {
         let server = try Self.h2Server(ttft: 1, itl: 1)

@@ -280,7 +280,7 @@ struct LoopbackTests {
         }
     }
 
-    /// An HTTP/1.1 response whose SSE event data passes the cap fails as `protocol_error` with the cap in its
+    /// An HTTP/1.1 response whose SSE body passes the cap fails as `protocol_error` with the cap in its
     /// error and its connection closed (a new one carries the next request). Under the cap every row succeeds.
     @Test func responseOverThePayloadCapFails() throws {
         let (server, port) = try BenchmarkHarness.mockServer(ttftMillis: 1, itlMillis: 1)

@@ -543,3 +543,44 @@ struct SSECaseExpectation: Sendable, CustomTestStringConvertible {
         #expect(cut.hasPendingData)
     }
 }
+
+/// What the loops store: a response's body bytes in `RequestRecord.payload` as read, events located in them where
+/// the parser hands data out in place, and copied after them where it assembles data or names an event.
+@Suite struct RequestRecordEventTests {
+    /// The record the loops build from `chunks` (one feed each), as the connections do.
+    static func record(_ chunks: [[UInt8]]) -> RequestRecord {
+        var record = RequestRecord(requestIndex: 0, loopID: 0, connectionID: 1)
+        var parser = SSEParser(initialCapacity: 16)
+        for (k, chunk) in chunks.enumerated() {
+            chunk.withUnsafeBytes { bytes in
+                let feed = record.appendFeed(bytes)
+                parser.feed(bytes) { record.append($0, at: UInt64(k + 1), feed: feed) }
+            }
+        }
+        return record
+    }
+
+    /// Each event's data and type read back through its mark equal the parser's own events, fed whole, byte by
+    /// byte and split at every index: single data lines, multi-line data, named events, empty data, CRLF and
+    /// lone-CR line ends, comments, a BOM.
+    @Test func marksLocateEveryEventWhateverTheSplit() {
+        let body = Array(("\u{FEFF}data: {\"a\":1}\n\n: comment\ndata:x\r\n\r\nevent: error\ndata: one\ndata: two\n\n"
+            + "data:\n\ndata: last é\r\rid: 7\nevent: done\ndata: [DONE]\n\n").utf8)
+        let expected = runSSE([body]).events
+        #expect(expected.count == 6)
+        var splits: [[[UInt8]]] = [[body], body.map { [$0] }]
+        for i in 1..<body.count { splits.append([Array(body[..<i]), Array(body[i...])]) }
+        for chunks in splits {
+            let record = Self.record(chunks)
+            #expect(record.events.count == expected.count)
+            #expect(record.payload.count >= body.count)
+            for (k, e) in expected.enumerated() where k < record.events.count {
+                #expect(Array(record.eventData(k)) == e.data, "event \(k), \(chunks.count) feeds")
+                #expect(Array(record.eventName(k)) == e.type, "event \(k), \(chunks.count) feeds")
+            }
+        }
+        // Whole, events of one data line are located in the body, not copied: the payload is the body plus the
+        // assembled data ("one\ntwo") and the two event names.
+        #expect(Self.record([body]).payload.count == body.count + 7 + 5 + 4)
+    }
+}

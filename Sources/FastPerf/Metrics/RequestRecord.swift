@@ -44,8 +44,8 @@ public enum TransportOutcome: UInt8, Sendable {
 
 /// Everything the loop thread learned about one request, handed to the writer thread through an SPSC ring.
 /// All times are `uv_hrtime` nanoseconds (monotonic); 0 means "did not happen".
-/// Built on the loop with no JSON work: SSE event payloads are copied back to back into `payload`
-/// and located by `events`.
+/// Built on the loop with no JSON work: an SSE response's body bytes are copied into `payload` as they are read,
+/// and `events` locates each event's data and type there.
 public struct RequestRecord: Sendable {
     /// Index of the request in the run's `PreparedRequests` (its body and headers).
     public var requestIndex: Int
@@ -69,7 +69,9 @@ public struct RequestRecord: Sendable {
     public var transport: TransportOutcome = .completed
     /// Transport or framing error text (nil when `transport == .completed`).
     public var error: String?
-    /// SSE event data and names back to back (SSE responses), or the body bytes (other responses, capped).
+    /// SSE responses: the body bytes in the order read, each read's followed by the data of events that the
+    /// SSE parser assembled (several `data` lines, or lines over several reads) and the events' types; `events`
+    /// locates every event's data and type. Other responses: the body bytes (capped).
     public var payload: [UInt8] = []
     /// SSE events in arrival order; empty for non-SSE responses.
     public var events: [SSEEventMark] = []

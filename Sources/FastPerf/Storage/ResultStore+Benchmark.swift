@@ -40,8 +40,8 @@ public final class WriterWorkload {
     public var rows: Int { store.rowCount }
 }
 
-/// Builds the record a loop thread makes for a streamed response: the SSE events of `body` with their data
-/// copied back to back, one timestamp per event 1 ms apart.
+/// Builds the record a loop thread makes for a streamed response read in one piece: `body` in `payload`, its SSE
+/// events located in it, one timestamp per event 1 ms apart.
 @_spi(Benchmarks)
 public func makeStreamRecord(sseBody body: [UInt8]) -> RequestRecord {
     var record = RequestRecord(requestIndex: 0, loopID: 0, connectionID: 1)
@@ -52,9 +52,10 @@ public func makeStreamRecord(sseBody body: [UInt8]) -> RequestRecord {
     var parser = SSEParser()
     var t = record.startNanos
     body.withUnsafeBytes { raw in
+        let feed = record.appendFeed(raw)
         parser.feed(raw) { event in
             t += 1_000_000
-            record.append(event, at: t)
+            record.append(event, at: t, feed: feed)
         }
     }
     record.endNanos = t

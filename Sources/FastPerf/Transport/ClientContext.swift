@@ -16,7 +16,7 @@ final class ClientContext {
     let totalTimeoutNanos: UInt64
     /// Keep response payloads in `RequestRecord.payload` (non-SSE bodies are capped at `maxBodyBytes`).
     let maxBodyBytes: Int
-    /// An SSE response whose event data (`RequestRecord.payload`) grows past this many bytes fails as a
+    /// An SSE response whose body and event data (`RequestRecord.payload`) grow past this many bytes fails as a
     /// `protocol_error` and its connection (HTTP/1.1) or stream (HTTP/2) is closed: one endless stream cannot
     /// take all memory, and event offsets (`UInt32`) stay exact. 1 GiB: about 5 million tokens of OpenAI chunks.
     let maxStreamPayloadBytes: Int
@@ -52,7 +52,7 @@ final class ClientContext {
 
     /// The error text of an SSE response over `maxStreamPayloadBytes`.
     var streamTooLargeError: String {
-        "streamed response too large: over \(maxStreamPayloadBytes) bytes of SSE event data (closed)"
+        "streamed response too large: over \(maxStreamPayloadBytes) bytes of SSE body (closed)"
     }
 
     func makeConnectionID() -> Int {

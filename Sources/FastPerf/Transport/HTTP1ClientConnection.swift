@@ -232,7 +232,8 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
                         // The record is moved out for the feed: the per-event appends then touch a local, not
                         // this object's stored property (no exclusivity check and no retain per event).
                         var events = record.takeForAppending()
-                        sse.feed(chunk) { event in events.append(event, at: now) }
+                        let feed = events.appendFeed(chunk)
+                        sse.feed(chunk) { event in events.append(event, at: now, feed: feed) }
                         swap(&record, &events)
                         if record.payload.count > context.maxStreamPayloadBytes { tooLarge = true }
                     } else if record.payload.count < context.maxBodyBytes {

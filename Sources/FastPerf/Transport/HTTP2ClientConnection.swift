@@ -346,7 +346,8 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
             let now = readNanos
             // Moved out for the feed: per-event appends touch a local, not the stream object's property.
             var record = s.record.takeForAppending()
-            s.sse.feed(data) { event in record.append(event, at: now) }
+            let feed = record.appendFeed(data)
+            s.sse.feed(data) { event in record.append(event, at: now, feed: feed) }
             swap(&s.record, &record)
             if s.record.payload.count > context.maxStreamPayloadBytes {
                 s.tooLarge = true

@@ -108,12 +108,12 @@ enum BenchmarkHarness {
         }
     }
 
-    /// Checks that `out` holds `count` rows, every one a `protocol_error` for SSE event data over `cap` bytes.
+    /// Checks that `out` holds `count` rows, every one a `protocol_error` for an SSE body over `cap` bytes.
     static func expectAllOverThePayloadCap(_ out: Outcome, rows count: Int, cap: Int,
                                            sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(out.rows.count == count, sourceLocation: sourceLocation)
         #expect(out.rows.allSatisfy {
-            $0.outcome == "protocol_error" && $0.text("error")?.contains("over \(cap) bytes of SSE event data") == true
+            $0.outcome == "protocol_error" && $0.text("error")?.contains("over \(cap) bytes of SSE body") == true
         }, "\(out.rows.map { $0.text("error") ?? "" })", sourceLocation: sourceLocation)
     }
 
