@@ -94,6 +94,11 @@ enum ResultPipeline {
                 idleSleepMicros = min(idleSleepMicros * 2, 5000)
             } else {
                 idleSleepMicros = 200
+                // Keeping up (a pass found few records): let records gather for 1 ms, so that one wake-up stores a
+                // batch. Waking for every few records cost ≈ 0.7 µs of kernel time per 64-token HTTPS request
+                // (a wake-up per 8 records at 40k requests/s). The rings hold 512 records per loop, ample for
+                // 1 ms; a writer that falls behind finds full passes and does not pause.
+                if got < Self.batchRecords { usleep(1000) }
             }
         }
         for a in perLoop { out.accumulator.merge(a) }
@@ -102,6 +107,9 @@ enum ResultPipeline {
         out.cpuSeconds = ResourceUsage.threadCPUSeconds()
         return out
     }
+
+    /// A pass over the rings that finds fewer records than this pauses 1 ms before the next.
+    static let batchRecords = 32
 
     /// A warm-up, or storage failed to open: pop the loops' records (so they never wait) until they finish.
     private static func drainWithoutStoring(_ plan: WriterPlan) {
