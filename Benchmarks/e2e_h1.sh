@@ -28,6 +28,7 @@ for r in $(seq "$ROUNDS"); do  # the clients take turns, round after round
   for store in full metrics; do
     measure fastperf-$store.r$r $FP perf --url $URL --parallel $C --number $N --max-tokens $T --prompt hi \
       --db-store $store --outputs-dir "$W/out-fastperf-$store.r$r" --no-timestamp --name bench --sleep-interval 0
+    drop_database fastperf-$store.r$r
   done
 done
 python3 Benchmarks/report.py "$W" "$N" "$ROUNDS" "HTTP/1.1, c=$C, $T-token SSE" "h2load=h2load --h1" wrk=wrk \

@@ -23,6 +23,7 @@ for r in $(seq "$ROUNDS"); do  # the clients take turns, round after round
     measure fastperf-$store.r$r $FP perf --url $URL --http2 --parallel $((C * M)) --max-streams $M --number $N \
       --max-tokens $T --prompt hi --db-store $store --outputs-dir "$W/out-fastperf-$store.r$r" --no-timestamp \
       --name bench --sleep-interval 0
+    drop_database fastperf-$store.r$r
   done
 done
 python3 Benchmarks/report.py "$W" "$N" "$ROUNDS" "h2c, c=$C x $M streams, $T-token SSE" "h2load=h2load -c $C -m $M" \

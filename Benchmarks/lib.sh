@@ -48,6 +48,18 @@ server_ticks() {
   echo $t
 }
 
+# drop_database NAME: counts the rows of fastperf run NAME's benchmark_data.db (into $W/NAME.rows, which
+# report.py reads), then deletes the database. Each full-mode run writes ≈ 300 MiB: kept, the page cache of every
+# later round grows into memory no run has touched yet, which on a VM costs the host's first touch of every page
+# (the writer's pwrite copy ran 2× slower from the third round on).
+drop_database() {
+  local db
+  db=$(ls "$W"/out-"$1"/bench/parallel_*/benchmark_data.db)
+  python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from result").fetchone()[0])' \
+    "$db" > "$W/$1.rows"
+  rm -f "$db"
+}
+
 # measure NAME CMD...: flushes dirty pages (sync), then runs CMD under /usr/bin/time; its stdout goes to $W/NAME.out and its user s, system s,
 # peak KiB and wall s to $W/NAME.time, and the server's CPU seconds during the run (server_ticks) to $W/NAME.server.
 # Stops the script with the command's last lines when it fails.

@@ -49,7 +49,10 @@ def run(name, k):
         return rps, done, cpu, rss, None, None, done - (int(bad.group(1)) if bad else 0), server
     point = glob.glob(f"{w}/out-{tag}/bench/parallel_*")[0]
     summary = json.load(open(f"{point}/benchmark_summary.json"))
-    rows = sqlite3.connect(f"{point}/benchmark_data.db").execute("select count(*) from result").fetchone()[0]
+    try:  # counted by lib.sh's drop_database, which deleted the database
+        rows = int(open(f"{w}/{tag}.rows").read())
+    except OSError:
+        rows = sqlite3.connect(f"{point}/benchmark_data.db").execute("select count(*) from result").fetchone()[0]
     lost = None if rows == n else f"{tag}: {rows} rows for {n} requests"
     line = next((l.strip() for l in out.splitlines() if l.startswith("Client:")), None)
     return summary["Req Throughput (req/s)"], n, cpu, rss, line, lost, summary["Success Requests"], server
