@@ -16,6 +16,10 @@ static inline long copenssl_ctx_set_min_tls12(SSL_CTX *ctx) {
 static inline long copenssl_ctx_set_max_tls12(SSL_CTX *ctx) {
     return SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
 }
+/* OpenSSL frees a connection's record buffers while it has no partial record (SSL_MODE_RELEASE_BUFFERS). */
+static inline long copenssl_ctx_release_buffers(SSL_CTX *ctx) {
+    return SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+}
 /* A server picks the suite by its own order (`copenssl_ctx_set_ciphers`), not the client's. */
 static inline void copenssl_ctx_prefer_server_ciphers(SSL_CTX *ctx) {
     SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);

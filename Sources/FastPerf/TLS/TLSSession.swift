@@ -32,6 +32,7 @@ final class TLSContext: @unchecked Sendable {
         alpnWire = Self.wire(alpn)
         _ = copenssl_ctx_set_min_tls12(ctx)
         _ = copenssl_ctx_set_ciphers(ctx)
+        _ = copenssl_ctx_release_buffers(ctx)
     }
 
     /// A client context. `verify`: check the certificate chain and the host name (off with `--insecure`);
