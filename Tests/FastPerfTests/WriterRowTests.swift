@@ -30,6 +30,19 @@ struct WriterRowTests {
         #expect(String(decoding: RowEncoding.secondsArray(values), as: UTF8.self) == "[" + expected.joined(separator: ",") + "]")
     }
 
+    /// The writer reuses one buffer per time column from row to row: longer, shorter and empty arrays written
+    /// into it read back exactly as when written into a new array each.
+    @Test func secondsArrayReusingABufferWritesOnlyThisRow() {
+        var buffer: [UInt8] = []
+        for values: [UInt64] in [[1, 2_500_000_000, 30_500_000, 7], [9], [], (0..<200).map { UInt64($0) * 1_000_003 }, [4]] {
+            #expect(Array(RowEncoding.secondsArray(values, reusing: &buffer)) == RowEncoding.secondsArray(values))
+        }
+        var record = makeStreamRecord(sseBody: Array("data: a\n\ndata: b\n\n".utf8))
+        #expect(String(decoding: RowEncoding.eventTimes(record, reusing: &buffer), as: UTF8.self) == "[0.001,0.002]")
+        record.events.removeLast()
+        #expect(String(decoding: RowEncoding.eventTimes(record, reusing: &buffer), as: UTF8.self) == "[0.001]")
+    }
+
     /// `eightDigits` against Swift's own decimal rendering, zero-padded: every value below 10^5, then every
     /// 997th below 10^8, and the edges of each digit place.
     @Test func eightDigitsAreTheDecimalDigitsInOrder() {

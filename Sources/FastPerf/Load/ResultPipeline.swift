@@ -62,6 +62,7 @@ enum ResultPipeline {
         var perLoop = [MetricsAccumulator](repeating: MetricsAccumulator(), count: plan.rings.count)
         var idlePasses = 0
         let memo = ChunkMemo()  // chunk endings the OpenAI plugin read in full, kept from stream to stream
+        let buffers = RowBuffers()
         // Idle polling backs off from 0.2 ms to 5 ms so an idle writer costs almost no CPU.
         var idleSleepMicros: UInt32 = 200
         while true {
@@ -71,7 +72,7 @@ enum ResultPipeline {
                     got += 1
                     if out.error != nil { continue }
                     do {
-                        try handle(record, plan: plan, store: store, into: &perLoop[k], memo: memo)
+                        try handle(record, plan: plan, store: store, into: &perLoop[k], memo: memo, buffers: buffers)
                     } catch {
                         out.error = "cannot write \(databasePath): \(error)"
                     }
@@ -123,9 +124,11 @@ enum ResultPipeline {
         drain()
     }
 
-    /// Parses, judges and stores one record. `memo`: the writer's `ChunkMemo` (nil: none).
+    /// Parses, judges and stores one record. `memo`: the writer's `ChunkMemo`; `buffers`: its `RowBuffers` (nil:
+    /// none).
     static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
-                       into accumulator: inout MetricsAccumulator, memo: ChunkMemo? = nil) throws {
+                       into accumulator: inout MetricsAccumulator, memo: ChunkMemo? = nil,
+                       buffers: RowBuffers? = nil) throws {
         let request = plan.requests[record.requestIndex % plan.requests.count]
         let parsed = PluginCall.parse(plan.plugin, record: record, request: request,
                                       needs: ResponseNeeds(eventShapes: plan.storePayloads && !plan.pickle,
@@ -137,8 +140,8 @@ enum ResultPipeline {
         }
         accumulator.add(result)
         plan.progress.count(result)
-        try store.add(row(record: record, request: request, result: result, plan: plan, shapes: parsed.eventShapes),
-                      nowNanos: MonotonicClock.nowNanos())
+        try store.add(row(record: record, request: request, result: result, plan: plan, shapes: parsed.eventShapes,
+                          buffers: buffers), nowNanos: MonotonicClock.nowNanos())
     }
 
     private static func epoch(_ nanos: UInt64, _ plan: WriterPlan) -> Double {
@@ -151,15 +154,24 @@ enum ResultPipeline {
         nanos == 0 ? .null : .integer(Int64(bitPattern: nanos &- plan.monotonicAnchorNanos))
     }
 
-    /// One `result` row in `ResultSchema.columns` order; `shapes` (the plugin's) speed up `response_messages`.
+    /// One `result` row in `ResultSchema.columns` order; `shapes` (the plugin's) speed up `response_messages`;
+    /// the time arrays are written into `buffers` when given (the row then borrows them until it is stored).
     static func row(record: RequestRecord, request: APIRequest, result: RequestResult, plan: WriterPlan,
-                    shapes: EventShapes = EventShapes()) -> [SQLValue] {
+                    shapes: EventShapes = EventShapes(), buffers: RowBuffers? = nil) -> [SQLValue] {
         func real(_ v: Double?) -> SQLValue { v.map { .real($0) } ?? .null }
         func int(_ v: Int?) -> SQLValue { v.map { .integer(Int64($0)) } ?? .null }
+        let itl: SQLValue, eventTimes: SQLValue
+        if let buffers {
+            itl = .utf8Slice(RowEncoding.secondsArray(result.itlNanos, reusing: &buffers.itl))
+            eventTimes = .utf8Slice(RowEncoding.eventTimes(record, reusing: &buffers.eventTimes))
+        } else {
+            itl = .utf8(RowEncoding.secondsArray(result.itlNanos))
+            eventTimes = .utf8(RowEncoding.eventTimes(record))
+        }
         return [
             !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.request(request.body)) : .utf8(request.body),
             .real(epoch(record.startNanos, plan)),
-            .utf8(RowEncoding.secondsArray(result.itlNanos)),
+            itl,
             .integer(result.success ? 1 : 0),
             !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.responseMessages(record)) : .utf8(RowEncoding.responseMessages(record, shapes: shapes)),
             .real(epoch(record.endNanos, plan)),
@@ -178,7 +190,7 @@ enum ResultPipeline {
             .text(record.protocolName.description),
             .integer(Int64(record.connectionID)),
             .integer(Int64(record.loopID)),
-            .utf8(RowEncoding.eventTimes(record)),
+            eventTimes,
             .integer(result.tokensCounted ? 1 : 0),
             offsetNanos(record.startNanos, plan),
             offsetNanos(record.endNanos, plan),
@@ -186,6 +198,13 @@ enum ResultPipeline {
             record.tlsHandshakeNanos > 0 ? .real(Double(record.tlsHandshakeNanos) / 1e9) : .null,
         ]
     }
+}
+
+/// The writer's buffers for a row's `inter_token_latencies` and `event_times` text, reused from row to row (a
+/// row's values borrow them until the row is stored). Writer thread only.
+final class RowBuffers {
+    var itl: [UInt8] = []
+    var eventTimes: [UInt8] = []
 }
 
 /// FastPerf's version, stored in every database's `run` table.

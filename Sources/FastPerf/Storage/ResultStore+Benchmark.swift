@@ -8,6 +8,7 @@ public final class WriterWorkload {
     private let plan: WriterPlan
     private var accumulator = MetricsAccumulator()
     private let memo = ChunkMemo()
+    private let buffers = RowBuffers()
     private let directory: String
 
     /// Creates a fresh `benchmark_data.db` in a temporary folder. `storePayloads` is `--db-store full`.
@@ -26,7 +27,7 @@ public final class WriterWorkload {
 
     /// Handles one finished record as the writer thread does (its `requestIndex` must be 0).
     public func write(_ record: RequestRecord) throws {
-        try ResultPipeline.handle(record, plan: plan, store: store, into: &accumulator, memo: memo)
+        try ResultPipeline.handle(record, plan: plan, store: store, into: &accumulator, memo: memo, buffers: buffers)
     }
 
     /// Commits the open batch and removes the temporary folder (also done on deinit, which a benchmark process

@@ -169,24 +169,44 @@ enum RowEncoding {
 
     /// `event_times`: the arrival of every SSE event, s after the request's start, in order (UTF-8 JSON array).
     static func eventTimes(_ record: RequestRecord) -> [UInt8] {
+        var buffer: [UInt8] = []
+        return Array(eventTimes(record, reusing: &buffer))
+    }
+
+    /// `eventTimes`, written into `buffer` (reused, grown when too small) rather than a new array: the bytes
+    /// written, a slice of `buffer`.
+    static func eventTimes(_ record: RequestRecord, reusing buffer: inout [UInt8]) -> ArraySlice<UInt8> {
         let start = record.startNanos
         return record.events.withUnsafeBufferPointer { events in
-            secondsArray(count: events.count) { events[$0].timestampNanos >= start ? events[$0].timestampNanos - start : 0 }
+            secondsArray(count: events.count, reusing: &buffer) {
+                events[$0].timestampNanos >= start ? events[$0].timestampNanos - start : 0
+            }
         }
     }
 
     /// A JSON array of durations given in ns, written as seconds with 9 decimals and no trailing zeros
     /// (`[0.01,0.0305]`), without going through `Double` (exact, and far cheaper than float printing); UTF-8.
     static func secondsArray(_ nanos: [UInt64]) -> [UInt8] {
-        nanos.withUnsafeBufferPointer { values in secondsArray(count: values.count) { values[$0] } }
+        var buffer: [UInt8] = []
+        return Array(secondsArray(nanos, reusing: &buffer))
     }
 
-    /// `secondsArray` of `count` values, value `k` given by `nanos(k)`.
+    /// `secondsArray`, written into `buffer` (reused, grown when too small) rather than a new array: the bytes
+    /// written, a slice of `buffer`. The writer keeps one buffer per column, so a row writes into memory the last
+    /// row warmed instead of two new allocations.
+    static func secondsArray(_ nanos: [UInt64], reusing buffer: inout [UInt8]) -> ArraySlice<UInt8> {
+        nanos.withUnsafeBufferPointer { values in secondsArray(count: values.count, reusing: &buffer) { values[$0] } }
+    }
+
+    /// `secondsArray` of `count` values, value `k` given by `nanos(k)`, into `buffer`.
     @inline(__always)
-    private static func secondsArray(count: Int, _ nanos: (Int) -> UInt64) -> [UInt8] {
+    private static func secondsArray(count: Int, reusing buffer: inout [UInt8], _ nanos: (Int) -> UInt64)
+        -> ArraySlice<UInt8> {
         // Up to 11 integer digits (UInt64 ns are < 2^64 / 1e9 ≈ 1.8e10 s), a point, 9 decimals and a comma
-        // per value; written in one pass into the array's storage.
-        [UInt8](unsafeUninitializedCapacity: 22 * count + 2) { out, written in
+        // per value.
+        let room = 22 * count + 2
+        if buffer.count < room { buffer = [UInt8](repeating: 0, count: max(room, 2 * buffer.count)) }
+        let written = buffer.withUnsafeMutableBufferPointer { out in
             let d = out.baseAddress!
             var o = 0
             d[o] = UInt8(ascii: "["); o += 1
@@ -195,8 +215,9 @@ enum RowEncoding {
                 o = writeSeconds(nanos(k), to: d, at: o)
             }
             d[o] = UInt8(ascii: "]"); o += 1
-            written = o
+            return o
         }
+        return buffer[0..<written]
     }
 
     /// `n` (below 10^8) as 8 ASCII digits, leading zeros included, in one word whose lowest byte is the most

@@ -15,6 +15,8 @@ enum SQLValue {
     case text(String)
     /// UTF-8 bytes stored as TEXT without a String round trip.
     case utf8([UInt8])
+    /// `utf8`, of part of an array (a buffer the caller reuses).
+    case utf8Slice(ArraySlice<UInt8>)
 }
 
 /// One SQLite connection, used by exactly one thread (opened with `SQLITE_OPEN_NOMUTEX`: the writer thread is
@@ -137,6 +139,8 @@ final class SQLiteStatement {
         case .text(var s):
             try s.withUTF8 { try bindText($0) }
         case .utf8(let bytes):
+            try bytes.withUnsafeBufferPointer { try bindText($0) }
+        case .utf8Slice(let bytes):
             try bytes.withUnsafeBufferPointer { try bindText($0) }
         }
     }
