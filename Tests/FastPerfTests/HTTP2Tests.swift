@@ -305,3 +305,22 @@ enum PeerTools {
         return Nginx(h1Port: h1, h2Port: h2, dir: dir)
     }
 }
+
+/// Response header values read from bytes.
+@Suite struct HTTP2HeaderValueTests {
+    func bytes(_ s: String, _ body: (UnsafeRawBufferPointer) -> Void) { Array(s.utf8).withUnsafeBytes(body) }
+
+    @Test func statusIsThreeDigits() {
+        for (text, status) in [("200", 200), ("404", 404), ("103", 103), ("20", 0), ("2000", 0), ("2x0", 0), ("", 0), (" 200", 0)] {
+            bytes(text) { #expect(HTTP2Headers.status($0) == status, "\(text)") }
+        }
+    }
+
+    @Test func eventStreamInAnyLetterCaseWithParameters() {
+        for (text, yes) in [("text/event-stream", true), ("Text/Event-Stream; charset=utf-8", true), ("TEXT/EVENT-STREAM", true),
+                            ("text/event-streams", true), ("text/event-strea", false), ("application/json", false),
+                            ("text/plain", false), ("", false), (" text/event-stream", false)] {
+            bytes(text) { #expect(HTTP2Headers.isEventStream($0) == yes, "\(text)") }
+        }
+    }
+}

@@ -1,4 +1,7 @@
 internal import CUV
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One HTTP/2 connection (h2c with prior knowledge, RFC 9113 §3.3) carrying up to `availableSlots` concurrent
 /// streams, each one request. nghttp2 does no I/O (STYLE.md §D.11): each read goes straight into
@@ -42,7 +45,13 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
     private let arena: HTTP2RequestArena
     private let maxStreams: Int
     private var session: NGHTTP2Session!
-    private var streams: [Int32: Stream] = [:]
+    private var streams: [Int32: Stream] = [:] {
+        didSet { cachedStreamID = 0 }  // any change: the cache below may be stale
+    }
+    /// The stream of the last delegate call (0: none): nghttp2 calls back for one stream several times in a row
+    /// (each header, the end of the headers, its DATA, its close), and this spares the dictionary lookup.
+    private var cachedStreamID: Int32 = 0
+    private var cachedStream: Stream?
     /// Requests given to `send` before the connection was up: (index, intended ns).
     private var waiting: [(Int, UInt64)] = []
     /// Time of the read being parsed (stamped on its SSE events).
@@ -321,25 +330,35 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
 
     // MARK: NGHTTP2SessionDelegate (inside mem_recv)
 
+    /// `streams[streamID]`, through the one-entry cache.
+    @inline(__always)
+    private func stream(_ streamID: Int32) -> Stream? {
+        if streamID == cachedStreamID, streamID != 0 { return cachedStream }
+        let s = streams[streamID]
+        cachedStreamID = streamID
+        cachedStream = s
+        return s
+    }
+
     func http2(stream streamID: Int32, header name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        guard let s = streams[streamID] else { return }
-        if name.elementsEqual(":status".utf8) {
-            s.record.httpStatus = Int(String(decoding: value, as: UTF8.self)) ?? 0
-        } else if name.elementsEqual("content-type".utf8) {
-            let v = String(decoding: value, as: UTF8.self).lowercased()
-            s.record.isEventStream = v.hasPrefix("text/event-stream")
+        guard let s = stream(streamID) else { return }
+        // HTTP/2 field names are lowercase (RFC 9113 §8.2.1); nghttp2 rejects others.
+        if HTTP2Headers.equals(name, ":status") {
+            s.record.httpStatus = HTTP2Headers.status(value)
+        } else if HTTP2Headers.equals(name, "content-type") {
+            s.record.isEventStream = HTTP2Headers.isEventStream(value)
         }
     }
 
     func http2(streamHeadersComplete streamID: Int32, endStream: Bool) {
-        guard let s = streams[streamID] else { return }
+        guard let s = stream(streamID) else { return }
         if s.record.headNanos == 0 && s.record.httpStatus >= 200 { s.record.headNanos = readNanos }
         if endStream { s.remoteEnded = true }
         s.lastActivityNanos = readNanos
     }
 
     func http2(stream streamID: Int32, data: UnsafeRawBufferPointer) {
-        guard let s = streams[streamID], !s.tooLarge else { return }
+        guard let s = stream(streamID), !s.tooLarge else { return }
         s.lastActivityNanos = readNanos
         s.record.bodyBytes += data.count
         if s.record.isEventStream {
@@ -359,7 +378,7 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
     }
 
     func http2(streamDataEnded streamID: Int32) {
-        streams[streamID]?.remoteEnded = true
+        stream(streamID)?.remoteEnded = true
     }
 
     func http2(streamClosed streamID: Int32, errorCode: UInt32) {
@@ -483,5 +502,41 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
 
     override func transportDidClose() {
         owner.connectionDidClose(self)
+    }
+}
+
+/// Response header names and values read without building Strings or iterating String views (one response has
+/// several headers; `Int(String(...))`, `lowercased()` and `elementsEqual` cost ≈ 2k instructions per response).
+enum HTTP2Headers {
+    /// `bytes` are exactly `name`'s UTF-8 bytes.
+    @inline(__always)
+    static func equals(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        return bytes.count == 0 || memcmp(bytes.baseAddress!, name.utf8Start, bytes.count) == 0
+    }
+
+    /// The `:status` value: three ASCII digits (RFC 9113 §8.3.2); 0 when it is not.
+    static func status(_ value: UnsafeRawBufferPointer) -> Int {
+        guard value.count == 3 else { return 0 }
+        var n = 0
+        for b in value {
+            guard b >= 0x30 && b <= 0x39 else { return 0 }
+            n = n * 10 + Int(b - 0x30)
+        }
+        return n
+    }
+
+    /// The `content-type` value starts with `text/event-stream`, in any letter case (RFC 9110 §8.3.1: type and
+    /// subtype are case-insensitive).
+    static func isEventStream(_ value: UnsafeRawBufferPointer) -> Bool {
+        let type: StaticString = "text/event-stream"
+        let n = type.utf8CodeUnitCount
+        guard value.count >= n else { return false }
+        for k in 0..<n {
+            var b = value[k]
+            if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+            if b != type.utf8Start[k] { return false }
+        }
+        return true
     }
 }
