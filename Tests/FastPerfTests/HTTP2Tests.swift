@@ -169,7 +169,7 @@ struct HTTP2LoopbackTests {
             var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(server.port)/v1/chat/completions", parallel: 4, number: 8)
             args.http2 = true
             args.maxTokens = 40  // about 40 chunks of about 150 bytes each
-            args.maxStreamPayloadBytes = cap
+            args.maxStreamBodyBytes = cap
             args.threads = 1  // one connection carries the 4 streams
             let out = try BenchmarkHarness.run(args)
             if fails {

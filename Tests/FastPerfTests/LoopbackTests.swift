@@ -288,7 +288,7 @@ struct LoopbackTests {
         for (cap, fails) in [(2_000, true), (1 << 20, false)] {
             var args = BenchmarkHarness.arguments(url: "http://127.0.0.1:\(port)/v1/chat/completions", parallel: 1, number: 3)
             args.maxTokens = 40
-            args.maxStreamPayloadBytes = cap
+            args.maxStreamBodyBytes = cap
             let out = try BenchmarkHarness.run(args)
             if fails {
                 BenchmarkHarness.expectAllOverThePayloadCap(out, rows: 3, cap: cap)
@@ -296,6 +296,29 @@ struct LoopbackTests {
             } else {
                 BenchmarkHarness.expectAllSucceeded(out, rows: 3)
                 #expect(Set(out.rows.compactMap { $0.int("connection_id") }).count == 1)
+            }
+        }
+    }
+
+    /// The cap counts body bytes, once: events the SSE parser assembles from several `data` lines are also copied
+    /// into the record, and a body of exactly the cap still succeeds (it once counted those copies too, and cut
+    /// such a stream at about half the cap).
+    @Test func theCapCountsTheBodyOnceWhateverTheEvents() throws {
+        var body = ""
+        for k in 0..<20 {  // each event's JSON over two data lines (LF joins them: JSON whitespace)
+            body += "data: {\"choices\":[{\"index\":0,\ndata: \"delta\":{\"content\":\"t\(k)\"},\"finish_reason\":null}]}\n\n"
+        }
+        body += "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"
+            + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":20}}\n\ndata: [DONE]\n\n"
+        let bytes = Array(body.utf8)
+        let head = Array("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: \(bytes.count)\r\n\r\n".utf8)
+        for (cap, fails) in [(bytes.count, false), (bytes.count - 1, true)] {
+            let out = try BenchmarkHarness.replay([.init(atMillis: 0, bytes: head + bytes)], number: 1) { $0.maxStreamBodyBytes = cap }
+            if fails {
+                BenchmarkHarness.expectAllOverThePayloadCap(out, rows: 1, cap: cap)
+            } else {
+                BenchmarkHarness.expectAllSucceeded(out, rows: 1)
+                #expect(out.rows.first?.int("completion_tokens") == 20)
             }
         }
     }

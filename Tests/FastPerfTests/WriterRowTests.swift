@@ -43,6 +43,70 @@ struct WriterRowTests {
         #expect(String(decoding: RowEncoding.eventTimes(record, reusing: &buffer), as: UTF8.self) == "[0.001]")
     }
 
+    /// A `response_messages` the database would refuse (over SQLite's length limit for a value or row) is left
+    /// out of a row that is otherwise stored as it is, and the row's `error` says why: one huge stream neither
+    /// stops the run nor loses its metrics. Both encodings (JSON and pickle).
+    @Test func responseMessagesOverTheDatabaseLimitAreLeftOutAndSaidSo() {
+        let request = APIRequest(body: Array("{\"stream\":true}".utf8), isStream: true)
+        let record = makeStreamRecord(sseBody: Array(("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},"
+            + "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n").utf8))
+        let parsed = OpenAIPlugin().parseResponses(record, request: request)
+        let result = RequestResult.make(record: record, parsed: parsed, isStreamRequest: true)
+        func text(_ v: SQLValue) -> String {
+            switch v {
+            case .null: return "NULL"
+            case .integer(let i): return "\(i)"
+            case .real(let d): return "\(d)"
+            case .text(let t): return t
+            case .utf8(let b): return String(decoding: b, as: UTF8.self)
+            case .utf8Slice(let b): return String(decoding: b, as: UTF8.self)
+            }
+        }
+        let messagesColumn = ResultSchema.columns.firstIndex { $0.name == "response_messages" }!
+        let errorColumn = ResultSchema.columns.firstIndex { $0.name == "error" }!
+        for pickle in [false, true] {
+            var plan = WriterPlan(rings: [], requests: [request], plugin: OpenAIPlugin(), expected: 0, loops: 0,
+                                  databasePath: nil, argumentsJSON: "{}", startedAt: "", wallClockAnchor: 0,
+                                  monotonicAnchorNanos: 0, commitInterval: 1, storePayloads: true,
+                                  progress: RunProgress(totalRequests: 0))
+            plan.pickle = pickle
+            let kept = ResultPipeline.row(record: record, request: request, result: result, plan: plan).map(text)
+            let size = kept[messagesColumn].utf8.count
+            let limit = size + request.body.count + (1 << 20)  // the row just fits
+            #expect(ResultPipeline.row(record: record, request: request, result: result, plan: plan,
+                                       maxValueBytes: limit).map(text) == kept)
+            let cut = ResultPipeline.row(record: record, request: request, result: result, plan: plan,
+                                         maxValueBytes: limit - 1).map(text)
+            #expect(cut[messagesColumn] == "NULL")
+            #expect(cut[errorColumn] == "response_messages not stored: \(size) bytes, over the database's limit of \(limit - 1) bytes")
+            for k in kept.indices where k != messagesColumn && k != errorColumn { #expect(cut[k] == kept[k], "column \(k)") }
+            #expect(kept[errorColumn] == "NULL" && result.success)
+        }
+    }
+
+    /// A batch is committed when it is 100 ms old even while rows keep coming (a writer that never finds its
+    /// rings empty once grew one transaction, and the WAL, without bound): another connection sees the rows then.
+    @Test func aBatchIsCommittedWhenItIs100msOld() throws {
+        let dir = NSTemporaryDirectory() + "fastperf-commit-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/benchmark_data.db"
+        let store = try ResultStore(path: path, argumentsJSON: "{}", wallClockAnchor: 0, version: "test", startedAt: "",
+                                    commitInterval: 1000)
+        let row = [SQLValue](repeating: .null, count: ResultSchema.columns.count)
+        func visible() throws -> Int? { try SQLiteDatabase(path: path, readOnly: true).query("SELECT count(*) FROM result").first?.first.flatMap { if case .integer(let n) = $0 { Int(n) } else { nil } } }
+        try store.add(row, nowNanos: 1_000_000_000)
+        try store.add(row, nowNanos: 1_099_000_000)
+        #expect(try visible() == 0)
+        try store.add(row, nowNanos: 1_100_000_000)
+        #expect(try visible() == 3)
+        try store.add(row, nowNanos: 1_150_000_000)
+        #expect(try visible() == 3)
+        try store.finish()
+        #expect(try visible() == 4)
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
     /// `eightDigits` against Swift's own decimal rendering, zero-padded: every value below 10^5, then every
     /// 997th below 10^8, and the edges of each digit place.
     @Test func eightDigitsAreTheDecimalDigitsInOrder() {

@@ -22,6 +22,9 @@ final class SPSCRing<Element>: @unchecked Sendable {
         mask = capacity - 1
     }
 
+    /// Number of slots.
+    var capacity: Int { mask + 1 }
+
     deinit {
         slots.deinitialize(count: mask + 1)
         slots.deallocate()

@@ -55,9 +55,9 @@ public struct RunArguments: Sendable, Codable, Equatable {
     public var totalTimeout: Double? = 21_600
     /// Rows per SQLite transaction (`--db-commit-interval`).
     public var dbCommitInterval: Int = 1000
-    /// Not a flag (not saved either): an SSE response with more event data than this many bytes fails as a
-    /// `protocol_error` (`ClientContext.maxStreamPayloadBytes`, 1 GiB); tests lower it.
-    var maxStreamPayloadBytes: Int = 1 << 30
+    /// Not a flag (not saved either): an SSE response with a body of more than this many bytes fails as a
+    /// `protocol_error` (`ClientContext.maxStreamBodyBytes`, 1 GiB); tests lower it.
+    var maxStreamBodyBytes: Int = 1 << 30
     /// `full` keeps request and response payloads in the DB; `metrics` keeps timings and counts only.
     public var dbStore: String = "full"
     /// Target request rates, req/s (`--rate`); empty = no pacing (closed loop). With `--open-loop` each rate is

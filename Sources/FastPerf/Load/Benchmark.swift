@@ -462,7 +462,7 @@ public enum Benchmark {
             plan.arrivals = schedule?.share(loop: id, of: loops)
             plan.http2 = http2
             plan.maxStreams = args.maxStreams
-            plan.maxStreamPayloadBytes = args.maxStreamPayloadBytes
+            plan.maxStreamBodyBytes = args.maxStreamBodyBytes
             plan.tls = tls?.context
             plan.serverName = tls?.serverName
             plan.originNanos = origin

@@ -36,7 +36,7 @@ class LoopDriver: ClientConnectionOwner {
                                      connectTimeoutNanos: plan.connectTimeoutNanos,
                                      readTimeoutNanos: plan.readTimeoutNanos,
                                      totalTimeoutNanos: plan.totalTimeoutNanos,
-                                     maxStreamPayloadBytes: plan.maxStreamPayloadBytes)
+                                     maxStreamBodyBytes: plan.maxStreamBodyBytes)
         context.tls = plan.tls
         context.serverName = plan.serverName
     }

@@ -68,7 +68,11 @@ enum ResultPipeline {
         while true {
             var got = 0
             for (k, ring) in plan.rings.enumerated() {
-                while let record = ring.pop() {
+                // At most one ring's worth per ring and pass: a ring that refills as fast as it drains does not
+                // keep the others (and the commit check below) waiting.
+                var popped = 0
+                while popped < ring.capacity, let record = ring.pop() {
+                    popped += 1
                     got += 1
                     if out.error != nil { continue }
                     do {
@@ -103,7 +107,11 @@ enum ResultPipeline {
             }
         }
         for a in perLoop { out.accumulator.merge(a) }
-        if out.error == nil { do { try store.finish() } catch { out.error = "\(error)" } }
+        if out.error == nil {
+            do { try store.finish() } catch { out.error = "\(error)" }
+        } else {
+            try? store.finish()  // keep what was stored, as one file, when the database still takes it
+        }
         out.rows = store.rowCount
         out.cpuSeconds = ResourceUsage.threadCPUSeconds()
         return out
@@ -141,7 +149,7 @@ enum ResultPipeline {
         accumulator.add(result)
         plan.progress.count(result)
         try store.add(row(record: record, request: request, result: result, plan: plan, shapes: parsed.eventShapes,
-                          buffers: buffers), nowNanos: MonotonicClock.nowNanos())
+                          buffers: buffers, maxValueBytes: store.maxValueBytes), nowNanos: MonotonicClock.nowNanos())
     }
 
     private static func epoch(_ nanos: UInt64, _ plan: WriterPlan) -> Double {
@@ -156,10 +164,33 @@ enum ResultPipeline {
 
     /// One `result` row in `ResultSchema.columns` order; `shapes` (the plugin's) speed up `response_messages`;
     /// the time arrays are written into `buffers` when given (the row then borrows them until it is stored).
+    /// `maxValueBytes`: the database's limit on a value (`ResultStore.maxValueBytes`); a `response_messages`
+    /// over it is stored as NULL and the row's `error` says so (the row and its metrics are kept).
     static func row(record: RequestRecord, request: APIRequest, result: RequestResult, plan: WriterPlan,
-                    shapes: EventShapes = EventShapes(), buffers: RowBuffers? = nil) -> [SQLValue] {
+                    shapes: EventShapes = EventShapes(), buffers: RowBuffers? = nil,
+                    maxValueBytes: Int = ResultStore.defaultMaxValueBytes) -> [SQLValue] {
         func real(_ v: Double?) -> SQLValue { v.map { .real($0) } ?? .null }
         func int(_ v: Int?) -> SQLValue { v.map { .integer(Int64($0)) } ?? .null }
+        var messages = SQLValue.null
+        var error = result.error
+        if plan.storePayloads {
+            let bytes: Int
+            if plan.pickle {
+                let text = PickledColumns.responseMessages(record)
+                bytes = text.utf8.count
+                messages = .text(text)
+            } else {
+                let json = RowEncoding.responseMessages(record, shapes: shapes)
+                bytes = json.count
+                messages = .utf8(json)
+            }
+            // The whole row must fit SQLite's limit too; the other columns are small beside the request body.
+            if bytes + request.body.count + (1 << 20) > maxValueBytes {
+                messages = .null
+                let note = "response_messages not stored: \(bytes) bytes, over the database's limit of \(maxValueBytes) bytes"
+                error = error.map { $0 + "; " + note } ?? note
+            }
+        }
         let itl: SQLValue, eventTimes: SQLValue
         if let buffers {
             itl = .utf8Slice(RowEncoding.secondsArray(result.itlNanos, reusing: &buffers.itl))
@@ -173,7 +204,7 @@ enum ResultPipeline {
             .real(epoch(record.startNanos, plan)),
             itl,
             .integer(result.success ? 1 : 0),
-            !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.responseMessages(record)) : .utf8(RowEncoding.responseMessages(record, shapes: shapes)),
+            messages,
             .real(epoch(record.endNanos, plan)),
             real(result.latencyNanos.map { Double($0) / 1e9 }),
             real(result.ttftNanos.map { Double($0) / 1e9 }),
@@ -186,7 +217,7 @@ enum ResultPipeline {
             .real(epoch(record.intendedStartNanos, plan)),
             record.httpStatus > 0 ? .integer(Int64(record.httpStatus)) : .null,
             .text(result.outcome.rawValue),
-            result.error.map { .text($0) } ?? .null,
+            error.map { .text($0) } ?? .null,
             .text(record.protocolName.description),
             .integer(Int64(record.connectionID)),
             .integer(Int64(record.loopID)),

@@ -89,8 +89,8 @@ struct LoopPlan: Sendable {
     /// HTTPS (HTTP/1.1 over TLS): the client context and the server name (SNI, certificate check).
     var tls: TLSContext? = nil
     var serverName: String? = nil
-    /// `ClientContext.maxStreamPayloadBytes`.
-    var maxStreamPayloadBytes = 1 << 30
+    /// `ClientContext.maxStreamBodyBytes`.
+    var maxStreamBodyBytes = 1 << 30
 }
 
 #if canImport(Glibc)

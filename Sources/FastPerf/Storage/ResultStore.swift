@@ -10,6 +10,10 @@ final class ResultStore {
     private var transactionStartNanos: UInt64 = 0
     /// Rows written so far.
     private(set) var rowCount = 0
+    /// The largest string, BLOB or row the database takes, in bytes (`SQLITE_LIMIT_LENGTH`).
+    let maxValueBytes: Int
+    /// SQLite's default `SQLITE_LIMIT_LENGTH`, bytes.
+    static let defaultMaxValueBytes = 1_000_000_000
 
     /// Creates the database file at `path`; fails if it exists (as evalscope does, so no run is overwritten).
     /// Throws `FastPerfError` or `SQLiteError`.
@@ -32,10 +36,12 @@ final class ResultStore {
         try db.execute(ResultSchema.createRunTable)
         try db.prepare(ResultSchema.insertRun).run([.text(argumentsJSON), .real(wallClockAnchor), .text(version), .text(startedAt)])
         insert = try db.prepare(ResultSchema.insert)
+        maxValueBytes = db.maxValueBytes
         self.commitInterval = max(1, commitInterval)
     }
 
-    /// Adds one row (values in `ResultSchema.columns` order); commits when the batch is full.
+    /// Adds one row (values in `ResultSchema.columns` order); commits when the batch is full or 100 ms old (a
+    /// writer that never finds its rings empty still commits, and so checkpoints, on time).
     func add(_ row: [SQLValue], nowNanos: UInt64) throws {
         if rowsInTransaction == 0 {
             try db.execute("BEGIN")
@@ -44,7 +50,7 @@ final class ResultStore {
         try insert.run(row)
         rowsInTransaction += 1
         rowCount += 1
-        if rowsInTransaction >= commitInterval { try commit() }
+        if rowsInTransaction >= commitInterval || nowNanos &- transactionStartNanos >= 100_000_000 { try commit() }
     }
 
     /// Commits the open batch when it is older than 100 ms.

@@ -44,6 +44,9 @@ final class SQLiteDatabase {
         db = nil
     }
 
+    /// The largest string, BLOB or row this connection takes, in bytes (`SQLITE_LIMIT_LENGTH`).
+    var maxValueBytes: Int { Int(sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1)) }
+
     /// Runs one or more statements with no parameters. Throws `SQLiteError`.
     func execute(_ sql: String) throws {
         var err: UnsafeMutablePointer<CChar>?
@@ -117,6 +120,9 @@ final class SQLiteStatement {
             if rc != SQLITE_OK { throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db))) }
         }
         func bindText(_ bytes: UnsafeBufferPointer<UInt8>) throws {
+            guard bytes.count <= Int(Int32.max) else {
+                throw SQLiteError(code: SQLITE_TOOBIG, message: "value of \(bytes.count) bytes is too big to bind")
+            }
             if let base = bytes.baseAddress, bytes.count > 0 {
                 try check(base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
                     sqlite3_bind_text(stmt, index, $0, Int32(bytes.count), nil)  // nil: SQLITE_STATIC

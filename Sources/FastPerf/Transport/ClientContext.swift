@@ -16,10 +16,12 @@ final class ClientContext {
     let totalTimeoutNanos: UInt64
     /// Keep response payloads in `RequestRecord.payload` (non-SSE bodies are capped at `maxBodyBytes`).
     let maxBodyBytes: Int
-    /// An SSE response whose body and event data (`RequestRecord.payload`) grow past this many bytes fails as a
-    /// `protocol_error` and its connection (HTTP/1.1) or stream (HTTP/2) is closed: one endless stream cannot
-    /// take all memory, and event offsets (`UInt32`) stay exact. 1 GiB: about 5 million tokens of OpenAI chunks.
-    let maxStreamPayloadBytes: Int
+    /// An SSE response whose body (`RequestRecord.bodyBytes`, after de-chunking) grows past this many bytes fails
+    /// as a `protocol_error` and its connection (HTTP/1.1) or stream (HTTP/2) is closed: one endless stream cannot
+    /// take all memory (its `payload` holds at most twice this: the body, and the event data the SSE parser
+    /// assembled from several lines or reads), and event offsets (`UInt32`) stay exact. 1 GiB: about 5 million
+    /// tokens of OpenAI chunks.
+    let maxStreamBodyBytes: Int
     /// Read buffer for every `alloc_cb` of this loop, in bytes.
     let readBuffer: UnsafeMutableRawBufferPointer
     /// Next connection id handed out on this loop; ids are `loopID << 32 | n`, unique within a run.
@@ -35,7 +37,7 @@ final class ClientContext {
 
     init(loop: EventLoop, loopID: Int, address: SocketAddress, arena: RequestArena,
          connectTimeoutNanos: UInt64, readTimeoutNanos: UInt64, totalTimeoutNanos: UInt64,
-         maxBodyBytes: Int = 16 << 20, maxStreamPayloadBytes: Int = 1 << 30, readBufferBytes: Int = 256 << 10) {
+         maxBodyBytes: Int = 16 << 20, maxStreamBodyBytes: Int = 1 << 30, readBufferBytes: Int = 256 << 10) {
         self.loop = loop
         self.loopID = loopID
         self.address = address
@@ -44,15 +46,15 @@ final class ClientContext {
         self.readTimeoutNanos = readTimeoutNanos
         self.totalTimeoutNanos = totalTimeoutNanos
         self.maxBodyBytes = maxBodyBytes
-        self.maxStreamPayloadBytes = maxStreamPayloadBytes
+        self.maxStreamBodyBytes = maxStreamBodyBytes
         self.readBuffer = .allocate(byteCount: readBufferBytes, alignment: 64)
     }
 
     deinit { readBuffer.deallocate() }
 
-    /// The error text of an SSE response over `maxStreamPayloadBytes`.
+    /// The error text of an SSE response over `maxStreamBodyBytes`.
     var streamTooLargeError: String {
-        "streamed response too large: over \(maxStreamPayloadBytes) bytes of SSE body (closed)"
+        "streamed response too large: over \(maxStreamBodyBytes) bytes of SSE body (closed)"
     }
 
     func makeConnectionID() -> Int {

@@ -235,7 +235,7 @@ final class HTTP1ClientConnection: TCPClientTransport, ClientConnection {
                         let feed = events.appendFeed(chunk)
                         sse.feed(chunk) { event in events.append(event, at: now, feed: feed) }
                         swap(&record, &events)
-                        if record.payload.count > context.maxStreamPayloadBytes { tooLarge = true }
+                        if record.bodyBytes > context.maxStreamBodyBytes { tooLarge = true }
                     } else if record.payload.count < context.maxBodyBytes {
                         record.payload.append(contentsOf: chunk.prefix(context.maxBodyBytes - record.payload.count))
                     }

@@ -21,7 +21,7 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
         var sse = SSEParser(initialCapacity: 512)
         var remoteEnded = false
         var lastActivityNanos: UInt64 = 0
-        /// Its event data went over `maxStreamPayloadBytes`: reset by us, the record keeps that error.
+        /// Its body went over `maxStreamBodyBytes`: reset by us, the record keeps that error.
         var tooLarge = false
         init(record: RequestRecord) { self.record = record }
 
@@ -368,7 +368,7 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
             let feed = record.appendFeed(data)
             s.sse.feed(data) { event in record.append(event, at: now, feed: feed) }
             swap(&s.record, &record)
-            if s.record.payload.count > context.maxStreamPayloadBytes {
+            if s.record.bodyBytes > context.maxStreamBodyBytes {
                 s.tooLarge = true
                 session.resetStream(streamID, errorCode: 8)  // CANCEL; streamClosed finishes the record
             }
