@@ -11,7 +11,8 @@ benchmark_summary.json and benchmark_data.db under DIR/out-NAME.rK. The first NA
 
 Per client: the median req/s, median CPU µs per request and median server CPU µs per request over the rounds (the lower middle one for an even count,
 so that it is a round that happened; this shared machine is noisy, so every round's req/s is printed too), the
-largest peak RSS, the successes of the worst round, and the ratios of the medians to the baseline's. Checks that
+largest peak RSS, the successes of the worst round, the ratios of the medians to the baseline's, and the req/s
+ratio to the baseline within each round with its median (the lower middle one). Checks that
 every fastperf run stored one row per request; exits 1 when one did not.
 """
 import glob
@@ -80,6 +81,13 @@ for label, rps, each, cpu, rss, ok, server in table:
     shown = f"{server * 1e6:14.1f}" if server is not None else f"{'-':>14}"
     print(f"{label:30} {rps:8.0f} {ok:>17} {cpu * 1e6:11.1f} {shown} {rss:13.1f} {rps / base_rps:13.2f} {cpu / base_cpu:11.2f}  "
           + " ".join(f"{x:.0f}" for x in each))
+# The clients take turns, so a round's figures were measured minutes apart at most: the ratio within each round
+# is less exposed to the machine's slower and faster spells than the ratio of the medians.
+base_each = table[0][2]
+for label, _, each, *_ in table[1:]:
+    ratios = [x / b for x, b in zip(each, base_each)]
+    print(f"{label}: req/s ÷ base in each round " + " ".join(f"{r:.2f}" for r in ratios)
+          + f", median {statistics.median_low(ratios):.2f}")
 for line in lines:
     print(line)
 print("rows in the DB = requests sent: " + ("yes, every fastperf run" if not lost else "NO: " + "; ".join(lost)))
