@@ -89,29 +89,6 @@ public struct OpenAIPlugin: APIPlugin {
         var template = OpenAIChunkScanner.Template()
         var text = StreamText()
         let payload = record.payload.span
-        // What both readings of a chunk (as the stream's shape, or scanned/decoded) note the same way.
-        func seeUsage(_ prompt: Int?, _ completion: Int?) {
-            if let prompt { parsed.promptTokens = prompt }
-            if let completion { parsed.completionTokens = completion }
-        }
-        func bearsOutput(_ i: Int) {  // event `i` carries output (DESIGN.md §3)
-            if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(record.events.count - i) }
-            parsed.outputEventIndices.append(i)
-        }
-        // A token chunk that matches the stream's shape (OpenAIChunkScanner.Shape): the shape's facts with its own
-        // text, at `chunkText`; the shape chunk's choice `finished` has already seen. `whole`: its data untrimmed.
-        func readAsShape(_ i: Int, _ f: OpenAIChunkScanner.Shape.Facts, _ chunkText: Range<Int>, whole: Bool) {
-            if needs.eventShapes && whole {
-                parsed.eventShapes.note(event: i, of: record.events.count,
-                                        shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
-            }
-            seeUsage(f.promptTokens, f.completionTokens)
-            parsed.toolCallCount += f.toolCallCount
-            if !chunkText.isEmpty && needs.streamText {
-                text.note(chunkText, reasoning: f.field.isReasoning, of: payload, events: record.events.count - i)
-            }
-            if !chunkText.isEmpty || f.toolCallCount > 0 { bearsOutput(i) }
-        }
         // The token chunks of a stream mostly match its shape with their whole data, one after another: such a run
         // is matched in one pass (`matchRun`), the shape's facts read once per shape (`shapeFacts`) and noted once
         // per run where they are the same for each chunk.
@@ -147,7 +124,10 @@ public struct OpenAIPlugin: APIPlugin {
             // A token chunk like the stream's shape read another way (named, or with spaces around its data).
             if !isErrorEvent, let f = shapeFacts,
                let chunkText = template.shape.unsafelyUnwrapped.text(payload, lo..<hi) {
-                readAsShape(i, f, chunkText, whole: lo == Int(mark.dataOffset) && hi == lo + Int(mark.dataLength))
+                Self.noteShapeChunk(i, chunkText, f, whole: lo == Int(mark.dataOffset) && hi == lo + Int(mark.dataLength),
+                                    needs: needs, payload: payload, eventCount: record.events.count, parsed: &parsed,
+                                    text: &text)
+                Self.noteShapeFacts(f, chunks: 1, into: &parsed)
                 continue
             }
             let event = payload.extracting(lo..<hi)
@@ -170,7 +150,7 @@ public struct OpenAIPlugin: APIPlugin {
                           into: &parsed)
                 facts.load(chunk)
             }
-            seeUsage(facts.promptTokens, facts.completionTokens)
+            Self.noteUsage(facts.promptTokens, facts.completionTokens, into: &parsed)
             var outputBearing = false
             for (position, choice) in facts.choices.enumerated() {
                 finished.see(choice.index ?? position, finished: choice.finished)
@@ -191,7 +171,7 @@ public struct OpenAIPlugin: APIPlugin {
                     outputBearing = true
                 }
             }
-            if outputBearing { bearsOutput(i) }
+            if outputBearing { Self.noteOutput(i, eventCount: record.events.count, into: &parsed) }
         }
         // Every piece is valid UTF-8 (the scan checks it; the decoder gives Strings), so one String of all the
         // bytes equals the pieces' Strings joined.
@@ -213,24 +193,51 @@ public struct OpenAIPlugin: APIPlugin {
             guard mark.nameLength == 0, let chunkText = OpenAIChunkScanner.Shape.matchText(
                 p, Int(mark.dataOffset)..<Int(mark.dataOffset) + Int(mark.dataLength), start: f.start,
                 prefix: f.prefix, tailStart: f.tailStart, tail: f.tail) else { break }
-            if needs.eventShapes {
-                parsed.eventShapes.note(event: k, of: events.count, shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
-            }
-            if !chunkText.isEmpty && needs.streamText {
-                text.note(chunkText, reasoning: f.field.isReasoning, of: p.span, events: events.count - k)
-            }
-            if !chunkText.isEmpty || f.toolCallCount > 0 {
-                if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(events.count - k) }
-                parsed.outputEventIndices.append(k)
-            }
+            noteShapeChunk(k, chunkText, f, whole: true, needs: needs, payload: p.span, eventCount: events.count,
+                           parsed: &parsed, text: &text)
             k += 1
         }
-        if k > first {
-            if let prompt = f.promptTokens { parsed.promptTokens = prompt }
-            if let completion = f.completionTokens { parsed.completionTokens = completion }
-            parsed.toolCallCount += f.toolCallCount * (k - first)
-        }
+        noteShapeFacts(f, chunks: k - first, into: &parsed)
         return k
+    }
+
+    /// Notes token chunk `k` of `eventCount` events, read as its stream's shape `f` with its own text at
+    /// `chunkText` of `payload` (`whole`: its data untrimmed): its event shape, its text and whether it carries
+    /// output. The shape chunk's choice has already been seen for `finish_reason`; usage and tool calls go by
+    /// `noteShapeFacts`.
+    @inline(__always)
+    private static func noteShapeChunk(_ k: Int, _ chunkText: Range<Int>, _ f: OpenAIChunkScanner.Shape.Facts,
+                                       whole: Bool, needs: ResponseNeeds, payload: Span<UInt8>, eventCount: Int,
+                                       parsed: inout ParsedResponse, text: inout StreamText) {
+        if needs.eventShapes && whole {
+            parsed.eventShapes.note(event: k, of: eventCount, shape: .init(start: f.start, prefix: f.prefix, tail: f.tail))
+        }
+        if !chunkText.isEmpty && needs.streamText {
+            text.note(chunkText, reasoning: f.field.isReasoning, of: payload, events: eventCount - k)
+        }
+        if !chunkText.isEmpty || f.toolCallCount > 0 { noteOutput(k, eventCount: eventCount, into: &parsed) }
+    }
+
+    /// The usage and tool calls of `chunks` token chunks read as shape `f` (each has the shape's).
+    @inline(__always)
+    private static func noteShapeFacts(_ f: OpenAIChunkScanner.Shape.Facts, chunks: Int, into parsed: inout ParsedResponse) {
+        guard chunks > 0 else { return }
+        noteUsage(f.promptTokens, f.completionTokens, into: &parsed)
+        parsed.toolCallCount += f.toolCallCount * chunks
+    }
+
+    /// A chunk's usage: the last one a stream sends wins (never summed).
+    @inline(__always)
+    private static func noteUsage(_ prompt: Int?, _ completion: Int?, into parsed: inout ParsedResponse) {
+        if let prompt { parsed.promptTokens = prompt }
+        if let completion { parsed.completionTokens = completion }
+    }
+
+    /// Event `k` of `eventCount` carries output (DESIGN.md §3).
+    @inline(__always)
+    private static func noteOutput(_ k: Int, eventCount: Int, into parsed: inout ParsedResponse) {
+        if parsed.outputEventIndices.isEmpty { parsed.outputEventIndices.reserveCapacity(eventCount - k) }
+        parsed.outputEventIndices.append(k)
     }
 
     /// The first in-band error of a stream wins: a chunk's `error` object, else, for an `event: error`, its
