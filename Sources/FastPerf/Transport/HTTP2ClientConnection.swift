@@ -46,7 +46,10 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
     private let maxStreams: Int
     private var session: NGHTTP2Session!
     private var streams: [Int32: Stream] = [:] {
-        didSet { cachedStreamID = 0 }  // any change: the cache below may be stale
+        didSet {  // any change: the cache below may be stale (and must not keep a closed stream alive)
+            cachedStreamID = 0
+            cachedStream = nil
+        }
     }
     /// The stream of the last delegate call (0: none): nghttp2 calls back for one stream several times in a row
     /// (each header, the end of the headers, its DATA, its close), and this spares the dictionary lookup.
