@@ -1,7 +1,4 @@
 internal import CUV
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One HTTP/2 connection (h2c with prior knowledge, RFC 9113 §3.3) carrying up to `availableSlots` concurrent
 /// streams, each one request. nghttp2 does no I/O (STYLE.md §D.11): each read goes straight into
@@ -345,11 +342,11 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
 
     func http2(stream streamID: Int32, header name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         guard let s = stream(streamID) else { return }
-        // HTTP/2 field names are lowercase (RFC 9113 §8.2.1); nghttp2 rejects others.
-        if HTTP2Headers.equals(name, ":status") {
+        // Read from the bytes with HTTP/1's helpers (same media-type rule), no String per header.
+        if HTTP1FieldSyntax.equalsIgnoringCase(name, ":status") {
             s.record.httpStatus = HTTP2Headers.status(value)
-        } else if HTTP2Headers.equals(name, "content-type") {
-            s.record.isEventStream = HTTP2Headers.isEventStream(value)
+        } else if HTTP1FieldSyntax.equalsIgnoringCase(name, "content-type") {
+            s.record.isEventStream = HTTP1ResponseParser.isEventStreamMediaType(value)
         }
     }
 
@@ -508,16 +505,8 @@ final class HTTP2ClientConnection: TCPClientTransport, ClientConnection, NGHTTP2
     }
 }
 
-/// Response header names and values read without building Strings or iterating String views (one response has
-/// several headers; `Int(String(...))`, `lowercased()` and `elementsEqual` cost ≈ 2k instructions per response).
+/// The `:status` pseudo-header read from its bytes (`Int(String(...))` allocated per response).
 enum HTTP2Headers {
-    /// `bytes` are exactly `name`'s UTF-8 bytes.
-    @inline(__always)
-    static func equals(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-        guard bytes.count == name.utf8CodeUnitCount else { return false }
-        return bytes.count == 0 || memcmp(bytes.baseAddress!, name.utf8Start, bytes.count) == 0
-    }
-
     /// The `:status` value: three ASCII digits (RFC 9113 §8.3.2); 0 when it is not.
     static func status(_ value: UnsafeRawBufferPointer) -> Int {
         guard value.count == 3 else { return 0 }
@@ -527,19 +516,5 @@ enum HTTP2Headers {
             n = n * 10 + Int(b - 0x30)
         }
         return n
-    }
-
-    /// The `content-type` value starts with `text/event-stream`, in any letter case (RFC 9110 §8.3.1: type and
-    /// subtype are case-insensitive).
-    static func isEventStream(_ value: UnsafeRawBufferPointer) -> Bool {
-        let type: StaticString = "text/event-stream"
-        let n = type.utf8CodeUnitCount
-        guard value.count >= n else { return false }
-        for k in 0..<n {
-            var b = value[k]
-            if b >= 0x41 && b <= 0x5A { b |= 0x20 }
-            if b != type.utf8Start[k] { return false }
-        }
-        return true
     }
 }
