@@ -132,11 +132,9 @@ enum ResultPipeline {
         drain()
     }
 
-    /// Parses, judges and stores one record. `memo`: the writer's `ChunkMemo`; `buffers`: its `RowBuffers` (nil:
-    /// none).
+    /// Parses, judges and stores one record, with the writer's `ChunkMemo` and `RowBuffers`.
     static func handle(_ record: RequestRecord, plan: WriterPlan, store: ResultStore,
-                       into accumulator: inout MetricsAccumulator, memo: ChunkMemo? = nil,
-                       buffers: RowBuffers? = nil) throws {
+                       into accumulator: inout MetricsAccumulator, memo: ChunkMemo, buffers: RowBuffers) throws {
         let request = plan.requests[record.requestIndex % plan.requests.count]
         let parsed = PluginCall.parse(plan.plugin, record: record, request: request,
                                       needs: ResponseNeeds(eventShapes: plan.storePayloads && !plan.pickle,
@@ -163,11 +161,11 @@ enum ResultPipeline {
     }
 
     /// One `result` row in `ResultSchema.columns` order; `shapes` (the plugin's) speed up `response_messages`;
-    /// the time arrays are written into `buffers` when given (the row then borrows them until it is stored).
+    /// the time arrays are written into `buffers` (the row borrows them until it is stored).
     /// `maxValueBytes`: the database's limit on a value (`ResultStore.maxValueBytes`); a `response_messages`
     /// over it is stored as NULL and the row's `error` says so (the row and its metrics are kept).
     static func row(record: RequestRecord, request: APIRequest, result: RequestResult, plan: WriterPlan,
-                    shapes: EventShapes = EventShapes(), buffers: RowBuffers? = nil,
+                    shapes: EventShapes = EventShapes(), buffers: RowBuffers = RowBuffers(),
                     maxValueBytes: Int = ResultStore.defaultMaxValueBytes) -> [SQLValue] {
         func real(_ v: Double?) -> SQLValue { v.map { .real($0) } ?? .null }
         func int(_ v: Int?) -> SQLValue { v.map { .integer(Int64($0)) } ?? .null }
@@ -191,14 +189,8 @@ enum ResultPipeline {
                 error = error.map { $0 + "; " + note } ?? note
             }
         }
-        let itl: SQLValue, eventTimes: SQLValue
-        if let buffers {
-            itl = .utf8Slice(RowEncoding.secondsArray(result.itlNanos, reusing: &buffers.itl))
-            eventTimes = .utf8Slice(RowEncoding.eventTimes(record, reusing: &buffers.eventTimes))
-        } else {
-            itl = .utf8(RowEncoding.secondsArray(result.itlNanos))
-            eventTimes = .utf8(RowEncoding.eventTimes(record))
-        }
+        let itl = SQLValue.utf8Slice(RowEncoding.secondsArray(result.itlNanos, reusing: &buffers.itl))
+        let eventTimes = SQLValue.utf8Slice(RowEncoding.eventTimes(record, reusing: &buffers.eventTimes))
         return [
             !plan.storePayloads ? .null : plan.pickle ? .text(PickledColumns.request(request.body)) : .utf8(request.body),
             .real(epoch(record.startNanos, plan)),

@@ -50,7 +50,7 @@ final class ResultStore {
         try insert.run(row)
         rowsInTransaction += 1
         rowCount += 1
-        if rowsInTransaction >= commitInterval || nowNanos &- transactionStartNanos >= 100_000_000 { try commit() }
+        if rowsInTransaction >= commitInterval { try commit() } else { try commitIfDue(nowNanos: nowNanos) }
     }
 
     /// Commits the open batch when it is older than 100 ms.
