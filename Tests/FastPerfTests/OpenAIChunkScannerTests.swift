@@ -302,6 +302,32 @@ struct OpenAIChunkScannerTests {
         #expect(byShape > 0)
         #expect(memo.hits > 100)
     }
+    /// Streams as a real server sends them: every stream repeats its role and finish chunks' endings, while its
+    /// first token and its usage counts are new each time. The repeated endings stay in the memo (it replaces the
+    /// ending least recently used) and are found in every stream after the first, however many one-off endings
+    /// pass through; and every reading equals the reading without a memo.
+    @Test func repeatedEndingsStayInTheMemoWhileOneOffsPass() {
+        let plugin = OpenAIPlugin()
+        let request = APIRequest(body: [], isStream: true)
+        let memo = ChunkMemo()
+        for k in 0..<40 {
+            let head = "{\"id\":\"chatcmpl-\(k)\",\"object\":\"chat.completion.chunk\",\"created\":\(1700000000 + k),\"model\":\"m\","
+            let chunks = [
+                head + #""choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
+                head + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"first \(k)\"},\"finish_reason\":null}]}",
+                head + #""choices":[{"index":0,"delta":{"content":" next"},"finish_reason":null}]}"#,
+                head + #""choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+                head + "\"choices\":[],\"usage\":{\"prompt_tokens\":\(10 + k),\"completion_tokens\":2}}",
+                "[DONE]",
+            ]
+            let record = makeStreamRecord(sseBody: Array(chunks.map { "data: \($0)\n\n" }.joined().utf8))
+            let hitsBefore = memo.hits
+            #expect(plugin.parseResponses(record, needs: .all, memo: memo) == plugin.parseResponses(record, request: request))
+            // The role and finish chunks' endings, from the second stream on.
+            if k > 0 { #expect(memo.hits - hitsBefore == 2, "stream \(k)") }
+        }
+    }
+
     /// The shape's text check reads 8 bytes at a time and the last 1–7 bytes as the top of a word: texts of every
     /// length up to 17 bytes, with a byte that is not plain ASCII at each place (UTF-8, an escape, a control byte,
     /// a byte that is not UTF-8) or none, read as the stream's shape, agree with each event read alone; so do

@@ -875,7 +875,9 @@ struct OpenAIChunkScanner {
 /// its token chunks (the first with the role, the one with `finish_reason`, the usage chunk) mostly end alike in
 /// every stream of a run; only their beginnings (`id`, `created`) differ, and those are read as usual.
 ///
-/// Holds up to `capacity` endings of at most `maxBytes` each, the oldest replaced first. Not `Sendable`.
+/// Holds up to `capacity` endings of at most `maxBytes` each; a new one replaces the one least recently found or
+/// stored, so the endings every stream repeats stay while endings seen once (a first token, usage counts that
+/// vary) pass through. Not `Sendable`.
 final class ChunkMemo {
     static let capacity = 8
     static let maxBytes = 1024
@@ -884,9 +886,12 @@ final class ChunkMemo {
         var bytes: [UInt8]
         /// Offsets of raw texts relative to the checkpoint.
         var facts: ChunkFacts
+        /// `clock` when it was last found or stored.
+        var used: Int
     }
     private var entries: [Entry] = []
-    private var oldest = 0
+    /// Counts look-ups that found an ending and stores.
+    private var clock = 0
     /// Look-ups that found an ending (tests).
     private(set) var hits = 0
 
@@ -906,6 +911,8 @@ final class ChunkMemo {
             if !entries[k].facts.side.isEmpty { facts.side.append(contentsOf: entries[k].facts.side) }
             for j in entries[k].facts.choices.indices { facts.choices.append(entries[k].facts.choices[j].moved(by: offset)) }
             hits += 1
+            clock += 1
+            entries[k].used = clock
             return true
         }
         return false
@@ -916,12 +923,14 @@ final class ChunkMemo {
         guard tail.count > 0, tail.count <= Self.maxBytes else { return }
         var kept = facts
         kept.choices = facts.choices.map { $0.moved(by: -offset) }
-        let entry = Entry(bytes: tail.withUnsafeBufferPointer { Array($0) }, facts: kept)
+        clock += 1
+        let entry = Entry(bytes: tail.withUnsafeBufferPointer { Array($0) }, facts: kept, used: clock)
         if entries.count < Self.capacity {
             entries.append(entry)
         } else {
-            entries[oldest] = entry
-            oldest = (oldest + 1) % Self.capacity
+            var stale = 0
+            for k in entries.indices where entries[k].used < entries[stale].used { stale = k }
+            entries[stale] = entry
         }
     }
 }
