@@ -431,7 +431,7 @@ public enum Benchmark {
         writerPlan.tokenCounter = tokenCounter
         if spec.trace { writerPlan.requestIDs = try WorkloadTraceDataset.schedule(args, count: number).1 }
         let plan = writerPlan
-        let writerResult = Mutex<WriterOutcome?>(nil)
+        let writerResult = SharedMutex<WriterOutcome?>(nil)
         // Points on a schedule (--rate, a trace): the writer runs at a lower priority than the loops (nice +10), so
         // on a machine short of cores the loops, which send on schedule and take the timestamps, win the CPU and
         // the writer catches up from its rings. A plain closed loop pauses sending while its ring is full, so there
@@ -443,7 +443,7 @@ public enum Benchmark {
             writerResult.withLock { $0 = out }
         }
         func nanos(_ s: Double?) -> UInt64 { s.map { UInt64($0 * 1e9) } ?? 0 }
-        let loopResults = Mutex<[LoopOutcome]>([])
+        let loopResults = SharedMutex<[LoopOutcome]>([])
         var threads: [OSThread] = []
         // The schedule's zero, a little ahead so every loop is running before the first arrival.
         let origin = MonotonicClock.nowNanos() + 20_000_000

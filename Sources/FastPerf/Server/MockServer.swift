@@ -63,7 +63,7 @@ public final class MockServer: Sendable {
     /// Starts the server thread and returns once it listens. Throws `FastPerfError` when it cannot listen.
     @discardableResult
     public func start() throws -> Int {
-        let ready = Mutex<Result<(Int, LoopWaker), FastPerfError>?>(nil)
+        let ready = SharedMutex<Result<(Int, LoopWaker), FastPerfError>?>(nil)
         let config = configuration
         let lateness = self.lateness
         let thread = try OSThread(name: "fastperf-serve") {
