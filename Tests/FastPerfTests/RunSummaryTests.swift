@@ -172,6 +172,27 @@ enum SummaryFixture {
         #expect(first.lowerBound < ttft.lowerBound && ttft.lowerBound < total.lowerBound)
     }
 
+    /// Runs of equal gaps (tokens that came in one read) are recorded in the ITL histogram as one value with its
+    /// count: the count, the exact mean and every percentile are those of the gaps one by one, and a run of gaps
+    /// over the histogram's range (1 h) counts each gap out of range.
+    @Test func runsOfEqualGapsCountEachGap() {
+        let gaps: [Double] = [0, 0, 0, 0.005, 0.005, 7200, 7200, 0.001, 0.002, 0.002]
+        var acc = MetricsAccumulator()
+        acc.add(SummaryFixture.success(start: 0, end: 1, ttft: 0.1, latency: 1, itl: gaps, tpot: nil, prompt: 1, completion: 11))
+        #expect(acc.itlCount == 10)
+        #expect(acc.itlOutOfRange == 2)
+        #expect(acc.itlSumNanos == 14_400_015_000_000)  // 2 × 7200 s + 2 × 5 ms + 1 ms + 2 × 2 ms
+        let s = acc.summary(parallel: 1, number: 1)
+        #expect(abs(s.avgITLMillis! - 14_400_015.0 / 10) < 1e-6)
+        let inRange: [Double] = [0, 0, 0, 1, 2, 2, 5, 5]  // ms, sorted
+        #expect(s.column("ITL (ms)")?.count == 8)
+        for (label, permille) in RunSummary.percentileRows {
+            let want = RunSummary.nearestRank(inRange, permille: permille)!
+            let got = s.column("ITL (ms)")!.value(permille: permille)!
+            #expect(abs(got - want) <= want * 0.001, "ITL \(label): \(got) vs \(want)")
+        }
+    }
+
     @Test func failuresStayOutOfAveragesAndMissingCountsAreCounted() {
         var acc = MetricsAccumulator()
         acc.add(SummaryFixture.success(start: 1, end: 2, ttft: 0.4, latency: 0.9, itl: [0.5], tpot: nil, prompt: nil, completion: nil))

@@ -30,6 +30,40 @@ struct WriterRowTests {
         #expect(String(decoding: RowEncoding.secondsArray(values), as: UTF8.self) == "[" + expected.joined(separator: ",") + "]")
     }
 
+    /// A value equal to the one before it (events of one read share a timestamp) is written by copying that one's
+    /// text: runs of every width (1 to 21 bytes), at the start, in the middle and at the end of the array.
+    @Test func repeatedValuesAreWrittenLikeAnyOther() {
+        let widths: [UInt64] = [0, 1, 10_000_000, 123_456_789, 1_000_000_000, 12_345_678_901, 987_654_321_012_345,
+                                .max, .max - 1, 9_999_999_999_000_000_000]
+        func expected(_ v: UInt64) -> String {
+            var f = String(v % 1_000_000_000)
+            f = String(repeating: "0", count: 9 - f.count) + f
+            while f.count > 1 && f.hasSuffix("0") { f.removeLast() }
+            return "\(v / 1_000_000_000).\(f)"
+        }
+        for (k, v) in widths.enumerated() {
+            for run in 1...3 {
+                // The run alone, then between other values, then last after a shorter and a longer value.
+                let arrays: [[UInt64]] = [
+                    Array(repeating: v, count: run),
+                    [widths[(k + 1) % widths.count]] + Array(repeating: v, count: run) + [widths[(k + 3) % widths.count]],
+                    [0, .max] + Array(repeating: v, count: run),
+                ]
+                var buffer: [UInt8] = []
+                for values in arrays {
+                    let want = "[" + values.map(expected).joined(separator: ",") + "]"
+                    #expect(String(decoding: RowEncoding.secondsArray(values), as: UTF8.self) == want)
+                    #expect(String(decoding: RowEncoding.secondsArray(values, reusing: &buffer), as: UTF8.self) == want)
+                }
+            }
+        }
+        // An event-times array whose events share timestamps.
+        var record = makeStreamRecord(sseBody: Array("data: a\n\ndata: b\n\ndata: c\n\n".utf8))
+        record.events[1].timestampNanos = record.events[0].timestampNanos
+        record.events[2].timestampNanos = record.events[0].timestampNanos
+        #expect(String(decoding: RowEncoding.eventTimes(record), as: UTF8.self) == "[0.001,0.001,0.001]")
+    }
+
     /// The writer reuses one buffer per time column from row to row: longer, shorter and empty arrays written
     /// into it read back exactly as when written into a new array each.
     @Test func secondsArrayReusingABufferWritesOnlyThisRow() {

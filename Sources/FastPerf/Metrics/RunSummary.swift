@@ -65,11 +65,20 @@ public struct MetricsAccumulator: Sendable {
         if let t = r.tpotSeconds {
             if r.isStream { tpotMillisStream.append(t * 1000) } else { tpotMillisNonStream.append(t * 1000) }
         }
-        // Only streamed responses have inter-token gaps (a non-stream body is one event).
-        for gap in r.itlNanos {
-            itlSumNanos &+= gap
-            itlCount += 1
-            if !itlHistogram.record(gap) { itlOutOfRange += 1 }
+        // Only streamed responses have inter-token gaps (a non-stream body is one event). A run of equal gaps (tokens
+        // that came in one read have gaps of 0) is recorded as one value with its count.
+        r.itlNanos.withUnsafeBufferPointer { gaps in
+            var k = 0
+            while k < gaps.count {
+                let gap = gaps[k]
+                var end = k + 1
+                while end < gaps.count && gaps[end] == gap { end += 1 }
+                let n = UInt64(end - k)
+                itlSumNanos &+= gap &* n
+                itlCount += n
+                if !itlHistogram.record(gap, count: n) { itlOutOfRange += end - k }
+                k = end
+            }
         }
         if let p = r.promptTokens {
             inputTokens.append(Double(p))

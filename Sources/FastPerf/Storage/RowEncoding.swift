@@ -203,16 +203,35 @@ enum RowEncoding {
     private static func secondsArray(count: Int, reusing buffer: inout [UInt8], _ nanos: (Int) -> UInt64)
         -> ArraySlice<UInt8> {
         // Up to 11 integer digits (UInt64 ns are < 2^64 / 1e9 ≈ 1.8e10 s), a point, 9 decimals and a comma
-        // per value.
-        let room = 22 * count + 2
+        // per value; 8 bytes of slack for the last value's copy in 3 words.
+        let room = 22 * count + 10
         if buffer.count < room { buffer = [UInt8](repeating: 0, count: max(room, 2 * buffer.count)) }
         let written = buffer.withUnsafeMutableBufferPointer { out in
             let d = out.baseAddress!
             var o = 0
             d[o] = UInt8(ascii: "["); o += 1
+            // The last value written and where its text is: events that came in one read share a timestamp, and
+            // their gaps are 0, so a value is often the one before it and its text is copied (3 words, ≤ 21 bytes).
+            var last: UInt64 = 0
+            var lastStart = 0
+            var lastLength = 0
             for k in 0..<count {
                 if k > 0 { d[o] = UInt8(ascii: ","); o += 1 }
-                o = writeSeconds(nanos(k), to: d, at: o)
+                let v = nanos(k)
+                if k > 0 && v == last {
+                    let from = UnsafeRawPointer(d + lastStart)
+                    let to = UnsafeMutableRawPointer(d + o)
+                    to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                    (to + 8).storeBytes(of: (from + 8).loadUnaligned(as: UInt64.self), as: UInt64.self)
+                    (to + 16).storeBytes(of: (from + 16).loadUnaligned(as: UInt64.self), as: UInt64.self)
+                    o += lastLength
+                } else {
+                    let end = writeSeconds(v, to: d, at: o)
+                    last = v
+                    lastStart = o
+                    lastLength = end - o
+                    o = end
+                }
             }
             d[o] = UInt8(ascii: "]"); o += 1
             return o
