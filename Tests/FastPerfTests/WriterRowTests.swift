@@ -236,6 +236,33 @@ struct WriterRowTests {
         #expect(RowEncoding.responseMessages(Self.record(lengths)) == Self.reference(lengths))
     }
 
+    /// A bind that fails before the step (here a value past the statement's parameters) throws, stores nothing
+    /// and leaves no binding behind: the next run stores exactly its own values, and a run with fewer values binds
+    /// NULL for the others, not the failed run's text.
+    @Test func aFailedBindLeavesTheStatementClean() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fastperf-row-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = try SQLiteDatabase(path: dir + "/t.db")
+        try db.execute("CREATE TABLE t (a TEXT, b TEXT);")
+        let insert = try db.prepare("INSERT INTO t VALUES (?, ?);")
+        func text(_ rows: [[SQLValue]]) -> [[String]] {
+            rows.map { $0.map { v in
+                switch v {
+                case .null: return "NULL"
+                case .integer(let i): return "\(i)"
+                case .text(let t): return t
+                default: return "?"
+                }
+            } }
+        }
+        #expect(throws: SQLiteError.self) { try insert.run([.text("first"), .utf8(Array("second".utf8)), .integer(3)]) }
+        #expect(text(try db.query("SELECT count(*) FROM t;")) == [["0"]])
+        try insert.run([.text("x")])
+        try insert.run([.text("y"), .text("z")])
+        #expect(text(try db.query("SELECT a, b FROM t ORDER BY rowid;")) == [["x", "NULL"], ["y", "z"]])
+    }
+
     /// Text bound in place (SQLITE_STATIC) reads back byte for byte, the empty text included, row after row.
     @Test func boundTextReadsBackExactly() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fastperf-row-\(UUID().uuidString)").path

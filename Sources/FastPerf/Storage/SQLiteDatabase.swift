@@ -96,11 +96,14 @@ final class SQLiteStatement {
     /// Text is bound in place (`SQLITE_STATIC`): each value's bytes stay borrowed until the step is done and the
     /// bindings are cleared, so SQLite copies them once, into the record, instead of first into its own buffer.
     func run(_ values: [SQLValue]) throws {
-        defer {
+        do {
+            try bind(values, from: 0)  // resets and clears the bindings after its step
+        } catch {
+            // A bind failed before the step: no borrowed bytes stay bound.
             sqlite3_reset(stmt)
             sqlite3_clear_bindings(stmt)
+            throw error
         }
-        try bind(values, from: 0)
     }
 
     /// Binds `values[k...]` (each text inside the scope that keeps its bytes alive), then steps and clears the
