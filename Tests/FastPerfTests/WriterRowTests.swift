@@ -4,6 +4,13 @@ import Testing
 
 /// The writer's row encodings and SQLite binding store exactly the expected text.
 struct WriterRowTests {
+    /// A new empty directory for one test's database (the caller removes it).
+    static func scratchDirectory() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fastperf-row-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
     @Test func secondsArrayIsExactDecimalSeconds() {
         let text = String(decoding: RowEncoding.secondsArray([0, 1, 10_000_000, 30_500_000, 2_000_000_000, 1_234_567_891_010]),
                           as: UTF8.self)
@@ -121,8 +128,7 @@ struct WriterRowTests {
     /// A batch is committed when it is 100 ms old even while rows keep coming (a writer that never finds its
     /// rings empty once grew one transaction, and the WAL, without bound): another connection sees the rows then.
     @Test func aBatchIsCommittedWhenItIs100msOld() throws {
-        let dir = NSTemporaryDirectory() + "fastperf-commit-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/benchmark_data.db"
         let store = try ResultStore(path: path, argumentsJSON: "{}", wallClockAnchor: 0, version: "test", startedAt: "",
@@ -240,8 +246,7 @@ struct WriterRowTests {
     /// and leaves no binding behind: the next run stores exactly its own values, and a run with fewer values binds
     /// NULL for the others, not the failed run's text.
     @Test func aFailedBindLeavesTheStatementClean() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fastperf-row-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let db = try SQLiteDatabase(path: dir + "/t.db")
         try db.execute("CREATE TABLE t (a TEXT, b TEXT);")
@@ -265,8 +270,7 @@ struct WriterRowTests {
 
     /// Text bound in place (SQLITE_STATIC) reads back byte for byte, the empty text included, row after row.
     @Test func boundTextReadsBackExactly() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fastperf-row-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let db = try SQLiteDatabase(path: dir + "/t.db")
         try db.execute("CREATE TABLE t (a TEXT, b TEXT, c INTEGER, d REAL, e TEXT, f TEXT);")
